@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The PCI tree as sysfs shows it. Like pciutils, the parent of a function
+ * is the directory above it (realpath of <dev>/..): another function (the
+ * upstream bridge) or a host bridge ("pci0000:00"). Functions are kept in
+ * one array sorted by (domain, bus, devfn) so lookups are binary searches;
+ * a 1,000-function fabric scans in a few milliseconds.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define CFG_MAX 4096
+#define CFG_SCAN 256
+
+static int dev_cmp_key(uint32_t dom, uint8_t bus, uint8_t devfn,
+		       const struct p2pmem_pci_dev *d)
+{
+	if (dom != d->domain)
+		return dom < d->domain ? -1 : 1;
+	if (bus != d->bus)
+		return bus < d->bus ? -1 : 1;
+	if (devfn != d->devfn)
+		return devfn < d->devfn ? -1 : 1;
+	return 0;
+}
+
+static int dev_cmp(const void *a, const void *b)
+{
+	const struct p2pmem_pci_dev *da = *(struct p2pmem_pci_dev *const *)a;
+	const struct p2pmem_pci_dev *db = *(struct p2pmem_pci_dev *const *)b;
+
+	return dev_cmp_key(da->domain, da->bus, da->devfn, db);
+}
+
+struct p2pmem_pci_dev *p2pmem_pci_lookup(const struct p2pmem_ctx *ctx,
+					 uint32_t domain, uint8_t bus,
+					 uint8_t devfn)
+{
+	size_t lo = 0, hi = ctx->ndevs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = dev_cmp_key(domain, bus, devfn, ctx->devs[mid]);
+
+		if (c == 0)
+			return ctx->devs[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/**
+ * p2pmem_pci_dev_from_syspath() - the closest function at or above @path
+ * (a realpath under <root>/devices), or NULL when none is
+ */
+struct p2pmem_pci_dev *p2pmem_pci_dev_from_syspath(const struct p2pmem_ctx *ctx,
+						   const char *path)
+{
+	char buf[PATH_MAX];
+	char *slash;
+
+	if (strlen(path) >= sizeof(buf))
+		return NULL;
+	strcpy(buf, path);
+	while ((slash = strrchr(buf, '/')) != NULL) {
+		struct p2pmem_pci_dev *dev;
+		uint32_t dom;
+		uint8_t bus, devfn;
+
+		if (p2pmem_parse_bdf(slash + 1, &dom, &bus, &devfn) == 0) {
+			dev = p2pmem_pci_lookup(ctx, dom, bus, devfn);
+			if (dev && strcmp(dev->syspath, buf) == 0)
+				return dev;
+		}
+		*slash = '\0';
+	}
+	return NULL;
+}
+
+static void dev_free(struct p2pmem_pci_dev *dev)
+{
+	size_t i;
+
+	for (i = 0; i < dev->ndevnames; i++)
+		free(dev->devnames[i]);
+	free(dev->devnames);
+	free(dev->syspath);
+	free(dev->driver);
+	free(dev);
+}
+
+void p2pmem_pci_free(struct p2pmem_ctx *ctx)
+{
+	struct p2pmem_host_bridge *hb, *next;
+	size_t i;
+
+	for (i = 0; i < ctx->ndevs; i++)
+		dev_free(ctx->devs[i]);
+	free(ctx->devs);
+	ctx->devs = NULL;
+	ctx->ndevs = 0;
+	for (hb = ctx->host_bridges; hb; hb = next) {
+		next = hb->next;
+		free(hb);
+	}
+	ctx->host_bridges = NULL;
+}
+
+/*
+ * Reading config space is not free on real hardware: every dword is a
+ * config cycle. The scan reads the first 256 bytes (header, capabilities,
+ * the PCIe port type); the extended space (ACS) is read only for the
+ * functions whose ACS matters, see p2pmem_pci_dev_load_ext().
+ */
+static void read_config(struct p2pmem_pci_dev *dev, size_t want)
+{
+	uint8_t *buf = malloc(want);
+	char path[PATH_MAX];
+	size_t n = 0;
+	int ret;
+
+	memset(&dev->cfg, 0, sizeof(dev->cfg));
+	dev->cfg.port_type = P2PMEM_PORT_NONE;
+	if (!buf) {
+		dev->cfg.state = P2PMEM_CFG_UNREADABLE;
+		snprintf(dev->cfg.why, sizeof(dev->cfg.why), "out of memory");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/config", dev->syspath);
+	ret = p2pmem_read_file(path, (char *)buf, want, &n);
+	if (ret) {
+		dev->cfg.state = P2PMEM_CFG_UNREADABLE;
+		snprintf(dev->cfg.why, sizeof(dev->cfg.why), "cannot read %s: %s",
+			 "config", strerror(-ret));
+	} else {
+		p2pmem_cfg_parse(buf, n, &dev->cfg);
+	}
+	/* Nothing more to read: short file, broken, or not PCIe. */
+	dev->cfg_ext_loaded = n < want || want == CFG_MAX ||
+			      dev->cfg.state != P2PMEM_CFG_FULL ||
+			      dev->cfg.port_type == P2PMEM_PORT_NONE;
+	free(buf);
+}
+
+/**
+ * p2pmem_pci_dev_load_ext() - read extended config space once, on demand
+ *
+ * The handle is const to callers; the extended capabilities are a cache
+ * of what sysfs would say anyway.
+ */
+void p2pmem_pci_dev_load_ext(const struct p2pmem_pci_dev *cdev)
+{
+	struct p2pmem_pci_dev *dev = (struct p2pmem_pci_dev *)cdev;
+
+	if (!dev->cfg_ext_loaded)
+		read_config(dev, CFG_MAX);
+}
+
+/* IDs from config space (what the kernel uses), else from attributes. */
+static void read_ids(struct p2pmem_pci_dev *dev)
+{
+	uint64_t v;
+
+	if (dev->cfg.state == P2PMEM_CFG_FULL || dev->cfg.state == P2PMEM_CFG_HEADER) {
+		dev->vendor = dev->cfg.vendor;
+		dev->device = dev->cfg.device;
+		dev->class = dev->cfg.class;
+		return;
+	}
+	if (p2pmem_read_u64_attr(dev->syspath, "vendor", &v) == 0 && v <= 0xffff)
+		dev->vendor = (uint16_t)v;
+	if (p2pmem_read_u64_attr(dev->syspath, "device", &v) == 0 && v <= 0xffff)
+		dev->device = (uint16_t)v;
+	if (p2pmem_read_u64_attr(dev->syspath, "class", &v) == 0 && v <= 0xffffff)
+		dev->class = (uint32_t)v;
+}
+
+static struct p2pmem_pci_dev *dev_new(struct p2pmem_ctx *ctx, const char *devices,
+				      const char *name, uint32_t dom,
+				      uint8_t bus, uint8_t devfn)
+{
+	struct p2pmem_pci_dev *dev = calloc(1, sizeof(*dev));
+	char link[PATH_MAX];
+
+	if (!dev)
+		return NULL;
+	dev->ctx = ctx;
+	dev->domain = dom;
+	dev->bus = bus;
+	dev->devfn = devfn;
+	snprintf(dev->bdf, sizeof(dev->bdf), "%04x:%02x:%02x.%x",
+		 dom, bus, devfn >> 3, devfn & 7);
+	snprintf(link, sizeof(link), "%s/%s", devices, name);
+	dev->syspath = p2pmem_resolve_link(link);
+	if (!dev->syspath) {
+		free(dev);
+		return NULL;
+	}
+	read_config(dev, CFG_SCAN);
+	read_ids(dev);
+	dev->driver = p2pmem_link_basename(dev->syspath, "driver");
+	return dev;
+}
+
+static struct p2pmem_host_bridge *host_bridge_get(struct p2pmem_ctx *ctx,
+						  const char *name)
+{
+	struct p2pmem_host_bridge *hb, **pos = &ctx->host_bridges;
+
+	for (hb = ctx->host_bridges; hb; hb = hb->next)
+		if (strcmp(hb->name, name) == 0)
+			return hb;
+	hb = calloc(1, sizeof(*hb));
+	if (!hb)
+		return NULL;
+	hb->ctx = ctx;
+	snprintf(hb->name, sizeof(hb->name), "%s", name);
+	/* Keep host bridges in name order. */
+	while (*pos && strcmp((*pos)->name, name) < 0)
+		pos = &(*pos)->next;
+	hb->next = *pos;
+	*pos = hb;
+	return hb;
+}
+
+/*
+ * Link every function to its upstream bridge or host bridge. Walking the
+ * sorted array and appending keeps each child list in BDF order.
+ */
+static int link_tree(struct p2pmem_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->ndevs; i++) {
+		struct p2pmem_pci_dev *dev = ctx->devs[i];
+		struct p2pmem_pci_dev **tail;
+		char parent[PATH_MAX];
+		char *slash;
+
+		dev->next = i + 1 < ctx->ndevs ? ctx->devs[i + 1] : NULL;
+		snprintf(parent, sizeof(parent), "%s", dev->syspath);
+		slash = strrchr(parent, '/');
+		if (slash)
+			*slash = '\0';
+		dev->parent = p2pmem_pci_dev_from_syspath(ctx, parent);
+		if (dev->parent && strcmp(dev->parent->syspath, parent) != 0)
+			dev->parent = NULL;	/* not directly below a function */
+		if (dev->parent) {
+			dev->host_bridge = NULL;	/* set below, from the root */
+			tail = &dev->parent->first_child;
+		} else {
+			slash = strrchr(parent, '/');
+			dev->host_bridge = host_bridge_get(ctx, slash ? slash + 1 : parent);
+			if (!dev->host_bridge)
+				return -ENOMEM;
+			tail = &dev->host_bridge->first_child;
+		}
+		while (*tail)
+			tail = &(*tail)->next_sibling;
+		*tail = dev;
+	}
+	/* Parents sort before children only by luck: resolve roots now. */
+	for (i = 0; i < ctx->ndevs; i++) {
+		struct p2pmem_pci_dev *root = ctx->devs[i];
+
+		while (root->parent)
+			root = root->parent;
+		ctx->devs[i]->host_bridge = root->host_bridge;
+	}
+	return 0;
+}
+
+int p2pmem_pci_scan(struct p2pmem_ctx *ctx)
+{
+	struct p2pmem_pci_dev **devs = NULL;
+	size_t ndevs = 0, cap = 0;
+	struct dirent *de;
+	char *devices;
+	DIR *dir;
+	int ret = 0;
+
+	devices = p2pmem_path(ctx, "bus/pci/devices");
+	if (!devices)
+		return -ENOMEM;
+	dir = opendir(devices);
+	if (!dir) {
+		ret = -errno;
+		p2pmem_set_error(ctx, "cannot read %s: %s; is sysfs mounted there? (--sysfs-root names another sysfs tree)",
+				 devices, strerror(errno));
+		free(devices);
+		return ret;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		struct p2pmem_pci_dev *dev;
+		uint32_t dom;
+		uint8_t bus, devfn;
+
+		if (p2pmem_parse_bdf(de->d_name, &dom, &bus, &devfn))
+			continue;	/* ".", "..", and anything not a BDF */
+		if (ndevs == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct p2pmem_pci_dev **n = realloc(devs, ncap * sizeof(*n));
+
+			if (!n) {
+				ret = -ENOMEM;
+				break;
+			}
+			devs = n;
+			cap = ncap;
+		}
+		dev = dev_new(ctx, devices, de->d_name, dom, bus, devfn);
+		if (!dev) {
+			ret = -ENOMEM;
+			break;
+		}
+		devs[ndevs++] = dev;
+	}
+	closedir(dir);
+	free(devices);
+
+	if (ndevs)
+		qsort(devs, ndevs, sizeof(*devs), dev_cmp);
+	ctx->devs = devs;
+	ctx->ndevs = ndevs;
+	if (ret) {
+		p2pmem_set_error(ctx, "out of memory while scanning PCI functions");
+		return ret;
+	}
+	return link_tree(ctx);
+}
+
+/* ---- accessors ---- */
+
+struct p2pmem_pci_dev *p2pmem_pci_dev_first(struct p2pmem_ctx *ctx)
+{
+	return ctx->ndevs ? ctx->devs[0] : NULL;
+}
+
+struct p2pmem_pci_dev *p2pmem_pci_dev_next(struct p2pmem_pci_dev *dev)
+{
+	return dev->next;
+}
+
+size_t p2pmem_pci_dev_count(const struct p2pmem_ctx *ctx)
+{
+	return ctx->ndevs;
+}
+
+int p2pmem_pci_dev_find(struct p2pmem_ctx *ctx, const char *bdf,
+			struct p2pmem_pci_dev **devp)
+{
+	uint32_t dom;
+	uint8_t bus, devfn;
+
+	*devp = NULL;
+	if (p2pmem_parse_bdf(bdf, &dom, &bus, &devfn)) {
+		p2pmem_set_error(ctx, "'%s' is not a PCI address: expected DDDD:BB:DD.F or BB:DD.F in hex (e.g. 0000:03:00.0)",
+				 bdf);
+		return -EINVAL;
+	}
+	*devp = p2pmem_pci_lookup(ctx, dom, bus, devfn);
+	if (!*devp) {
+		p2pmem_set_error(ctx, "no PCI function %04x:%02x:%02x.%x in %s/bus/pci/devices; `p2pmem topo` lists the functions",
+				 dom, bus, devfn >> 3, devfn & 7, ctx->sysfs_root);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+const char *p2pmem_pci_dev_bdf(const struct p2pmem_pci_dev *dev) { return dev->bdf; }
+uint16_t p2pmem_pci_dev_vendor(const struct p2pmem_pci_dev *dev) { return dev->vendor; }
+uint16_t p2pmem_pci_dev_device(const struct p2pmem_pci_dev *dev) { return dev->device; }
+uint32_t p2pmem_pci_dev_class(const struct p2pmem_pci_dev *dev) { return dev->class; }
+const char *p2pmem_pci_dev_driver(const struct p2pmem_pci_dev *dev) { return dev->driver; }
+
+struct p2pmem_pci_dev *p2pmem_pci_dev_parent(const struct p2pmem_pci_dev *dev)
+{
+	return dev->parent;
+}
+
+struct p2pmem_pci_dev *p2pmem_pci_dev_first_child(const struct p2pmem_pci_dev *dev)
+{
+	return dev->first_child;
+}
+
+struct p2pmem_pci_dev *p2pmem_pci_dev_next_sibling(const struct p2pmem_pci_dev *dev)
+{
+	return dev->next_sibling;
+}
+
+struct p2pmem_host_bridge *p2pmem_pci_dev_host_bridge(const struct p2pmem_pci_dev *dev)
+{
+	return dev->host_bridge;
+}
+
+bool p2pmem_pci_dev_is_bridge(const struct p2pmem_pci_dev *dev)
+{
+	if (dev->cfg.state == P2PMEM_CFG_FULL || dev->cfg.state == P2PMEM_CFG_HEADER)
+		return dev->cfg.header_type == 1 || dev->cfg.header_type == 2;
+	return (dev->class >> 8) == 0x0604 || (dev->class >> 8) == 0x0609;
+}
+
+enum p2pmem_port_type p2pmem_pci_dev_port_type(const struct p2pmem_pci_dev *dev)
+{
+	return dev->cfg.port_type;
+}
+
+enum p2pmem_cfg_state p2pmem_pci_dev_cfg_state(const struct p2pmem_pci_dev *dev)
+{
+	p2pmem_pci_dev_load_ext(dev);
+	return dev->cfg.state;
+}
+
+bool p2pmem_pci_dev_has_acs(const struct p2pmem_pci_dev *dev)
+{
+	p2pmem_pci_dev_load_ext(dev);
+	return dev->cfg.has_acs;
+}
+
+uint16_t p2pmem_pci_dev_acs_cap(const struct p2pmem_pci_dev *dev)
+{
+	p2pmem_pci_dev_load_ext(dev);
+	return dev->cfg.acs_cap;
+}
+
+uint16_t p2pmem_pci_dev_acs_ctrl(const struct p2pmem_pci_dev *dev)
+{
+	p2pmem_pci_dev_load_ext(dev);
+	return dev->cfg.acs_ctrl;
+}
+
+size_t p2pmem_pci_dev_devname_count(const struct p2pmem_pci_dev *dev)
+{
+	return dev->ndevnames;
+}
+
+const char *p2pmem_pci_dev_devname(const struct p2pmem_pci_dev *dev, size_t i)
+{
+	return i < dev->ndevnames ? dev->devnames[i] : NULL;
+}
+
+struct p2pmem_provider *p2pmem_pci_dev_provider(const struct p2pmem_pci_dev *dev)
+{
+	return dev->provider;
+}
+
+const char *p2pmem_port_type_name(enum p2pmem_port_type type)
+{
+	switch (type) {
+	case P2PMEM_PORT_ENDPOINT: return "endpoint";
+	case P2PMEM_PORT_LEGACY_ENDPOINT: return "legacy-endpoint";
+	case P2PMEM_PORT_ROOT_PORT: return "root-port";
+	case P2PMEM_PORT_UPSTREAM: return "upstream-port";
+	case P2PMEM_PORT_DOWNSTREAM: return "downstream-port";
+	case P2PMEM_PORT_PCIE_TO_PCI: return "pcie-to-pci-bridge";
+	case P2PMEM_PORT_PCI_TO_PCIE: return "pci-to-pcie-bridge";
+	case P2PMEM_PORT_RC_ENDPOINT: return "rc-endpoint";
+	case P2PMEM_PORT_RC_EVENT_COLLECTOR: return "rc-event-collector";
+	case P2PMEM_PORT_NONE: break;
+	}
+	return "none";
+}
+
+const char *p2pmem_pci_dev_class_name(const struct p2pmem_pci_dev *dev)
+{
+	static const struct {
+		uint32_t class;		/* base, sub (and prog-if when > 0xffff) */
+		const char *name;
+	} names[] = {
+		{ 0x010802, "NVMe controller" },
+		{ 0x0108, "non-volatile memory controller" },
+		{ 0x0106, "SATA controller" },
+		{ 0x0107, "SAS controller" },
+		{ 0x0104, "RAID controller" },
+		{ 0x0200, "Ethernet controller" },
+		{ 0x0207, "InfiniBand controller" },
+		{ 0x0300, "VGA controller" },
+		{ 0x0302, "3D controller" },
+		{ 0x0500, "RAM memory" },
+		{ 0x0580, "memory controller" },
+		{ 0x0600, "host bridge" },
+		{ 0x0601, "ISA bridge" },
+		{ 0x0604, "PCI bridge" },
+		{ 0x0b40, "co-processor" },
+		{ 0x1200, "processing accelerator" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (names[i].class > 0xffff ? dev->class == names[i].class
+					    : dev->class >> 8 == names[i].class)
+			return names[i].name;
+	}
+	return "PCI function";
+}
+
+/* ---- host bridges ---- */
+
+struct p2pmem_host_bridge *p2pmem_host_bridge_first(struct p2pmem_ctx *ctx)
+{
+	return ctx->host_bridges;
+}
+
+struct p2pmem_host_bridge *p2pmem_host_bridge_next(struct p2pmem_host_bridge *hb)
+{
+	return hb->next;
+}
+
+const char *p2pmem_host_bridge_name(const struct p2pmem_host_bridge *hb)
+{
+	return hb->name;
+}
+
+struct p2pmem_pci_dev *p2pmem_host_bridge_first_child(const struct p2pmem_host_bridge *hb)
+{
+	return hb->first_child;
+}

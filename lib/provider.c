@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Providers: functions whose BAR memory serves as p2p memory. Each backend
+ * (upstream P2PDMA, p2pmem.ko) finds its own; the rest of the library sees
+ * one list, in BDF order.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const struct p2pmem_backend_ops *const backends[] = {
+	&p2pmem_backend_upstream,
+};
+
+/* What the memory is, from the class of the function providing it. */
+static const char *provider_kind(const struct p2pmem_pci_dev *dev)
+{
+	if (dev->class == 0x010802)
+		return "nvme-cmb";
+	if ((dev->class >> 16) == 0x05)
+		return "memory";
+	if ((dev->class >> 16) == 0x03 || (dev->class >> 16) == 0x12)
+		return "gpu";
+	return "other";
+}
+
+/**
+ * p2pmem_provider_add() - record a provider found by a backend
+ *
+ * A function has at most one provider; a second backend offering the same
+ * function (p2pmem.ko next to upstream) is ignored with the first kept.
+ */
+int p2pmem_provider_add(struct p2pmem_ctx *ctx, struct p2pmem_pci_dev *dev,
+			const struct p2pmem_backend_ops *backend,
+			const char *name, uint64_t size, uint64_t available,
+			bool published)
+{
+	struct p2pmem_provider *prov, **pos;
+
+	if (dev->provider)
+		return 0;
+	prov = calloc(1, sizeof(*prov));
+	if (!prov)
+		return -ENOMEM;
+	prov->dev = dev;
+	prov->backend = backend;
+	prov->kind = provider_kind(dev);
+	snprintf(prov->name, sizeof(prov->name), "%s", name);
+	prov->size = size;
+	prov->available = available > size ? size : available;
+	prov->published = published;
+
+	for (pos = &ctx->providers; *pos; pos = &(*pos)->next) {
+		const struct p2pmem_pci_dev *o = (*pos)->dev;
+
+		if (o->domain > dev->domain || (o->domain == dev->domain &&
+		    (o->bus > dev->bus || (o->bus == dev->bus && o->devfn > dev->devfn))))
+			break;
+	}
+	prov->next = *pos;
+	*pos = prov;
+	dev->provider = prov;
+	ctx->nproviders++;
+	return 0;
+}
+
+int p2pmem_providers_scan(struct p2pmem_ctx *ctx)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		ret = backends[i]->scan(ctx);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+void p2pmem_providers_free(struct p2pmem_ctx *ctx)
+{
+	struct p2pmem_provider *prov, *next;
+
+	for (prov = ctx->providers; prov; prov = next) {
+		next = prov->next;
+		free(prov);
+	}
+	ctx->providers = NULL;
+	ctx->nproviders = 0;
+}
+
+struct p2pmem_provider *p2pmem_provider_first(struct p2pmem_ctx *ctx)
+{
+	return ctx->providers;
+}
+
+struct p2pmem_provider *p2pmem_provider_next(struct p2pmem_provider *prov)
+{
+	return prov->next;
+}
+
+size_t p2pmem_provider_count(const struct p2pmem_ctx *ctx)
+{
+	return ctx->nproviders;
+}
+
+struct p2pmem_pci_dev *p2pmem_provider_pci_dev(const struct p2pmem_provider *prov)
+{
+	return prov->dev;
+}
+
+const char *p2pmem_provider_kind(const struct p2pmem_provider *prov) { return prov->kind; }
+const char *p2pmem_provider_backend(const struct p2pmem_provider *prov) { return prov->backend->name; }
+const char *p2pmem_provider_name(const struct p2pmem_provider *prov) { return prov->name; }
+uint64_t p2pmem_provider_size(const struct p2pmem_provider *prov) { return prov->size; }
+uint64_t p2pmem_provider_available(const struct p2pmem_provider *prov) { return prov->available; }
+bool p2pmem_provider_published(const struct p2pmem_provider *prov) { return prov->published; }
