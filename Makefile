@@ -21,46 +21,42 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Ilib -fPIC \
               -DP2PMEM_VERSION='"$(VERSION)"' $(CFLAGS)
 JSON_LIBS  := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 JSON_CFLAGS:= $(shell pkg-config --cflags json-c 2>/dev/null)
+URING_LIBS := $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
+LIB_LIBS   := $(URING_LIBS)
 
 LIB_SRCS   := $(wildcard lib/*.c)
 LIB_OBJS   := $(LIB_SRCS:%.c=$(B)/%.o)
-CLI_SRCS   := $(wildcard cli/*.c)
+CLI_SRCS   := $(wildcard cli/*.c) bench/sync_copy.c
 CLI_OBJS   := $(CLI_SRCS:%.c=$(B)/%.o)
 TEST_SRCS  := $(wildcard tests/unit/*.c)
 TEST_BINS  := $(TEST_SRCS:%.c=$(B)/%)
-BENCH_SRCS := $(wildcard bench/*.c)
-BENCH_BINS := $(BENCH_SRCS:%.c=$(B)/%)
 FUZZ_SRCS  := $(wildcard fuzz/*.c)
 FUZZ_BINS  := $(FUZZ_SRCS:%.c=$(B)/%)
 SONAME     := libp2pmem.so.0
 
 .PHONY: all check deps test fuzz demo install clean bench
-all: $(B)/p2pmem $(B)/libp2pmem.a $(B)/$(SONAME) $(TEST_BINS) $(BENCH_BINS)
+all: $(B)/p2pmem $(B)/libp2pmem.a $(B)/$(SONAME) $(TEST_BINS)
 
 deps:
 	@scripts/install-deps
 
-$(B)/%.o: %.c $(wildcard include/*.h lib/*.h cli/*.h)
+$(B)/%.o: %.c $(wildcard include/*.h lib/*.h cli/*.h bench/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(JSON_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Ibench $(JSON_CFLAGS) -c -o $@ $<
 
 $(B)/libp2pmem.a: $(LIB_OBJS)
 	ar rcs $@ $^
 
 $(B)/$(SONAME): $(LIB_OBJS) lib/libp2pmem.map
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libp2pmem.map \
-		-o $@ $(LIB_OBJS)
+		-o $@ $(LIB_OBJS) $(LIB_LIBS)
 
 $(B)/p2pmem: $(CLI_OBJS) $(B)/libp2pmem.a
-	$(CC) -o $@ $(CLI_OBJS) $(B)/libp2pmem.a $(JSON_LIBS)
+	$(CC) -o $@ $(CLI_OBJS) $(B)/libp2pmem.a $(JSON_LIBS) $(LIB_LIBS)
 
 $(B)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(B)/libp2pmem.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libp2pmem.a
-
-$(B)/bench/%: bench/%.c $(B)/libp2pmem.a
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libp2pmem.a
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libp2pmem.a $(LIB_LIBS)
 
 # libFuzzer targets: the sysfs, config-space and cpuinfo parsers.
 $(B)/fuzz/%: fuzz/%.c lib/config_space.c lib/cpuinfo.c lib/sysfs.c

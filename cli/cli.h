@@ -16,6 +16,7 @@
 #define EXIT_OK			0
 #define EXIT_NOT_SUPPORTED	1
 #define EXIT_BAD_INPUT		2
+#define EXIT_FAILED		1	/* copy: failed or interrupted */
 
 struct output_ops;
 
@@ -71,11 +72,19 @@ void cli_error(const char *fmt, ...);
  */
 struct p2pmem_ctx *cli_open(const struct cli_opts *o);
 
+/**
+ * cli_parse_size() - "4096", "64K", "1M", "2GiB" (binary units)
+ * Return: 0, or -1 after printing what is wrong with @what
+ */
+int cli_parse_size(const char *what, const char *s, uint64_t *v);
+
 /* "64.0 MiB" */
 const char *cli_size(uint64_t bytes, char *buf, size_t len);
 
 int cmd_list(struct cli_opts *o, int argc, char **argv);
 int cmd_topo(struct cli_opts *o, int argc, char **argv);
 int cmd_check(struct cli_opts *o, int argc, char **argv);
+int cmd_copy(struct cli_opts *o, int argc, char **argv);
+int cmd_bench(struct cli_opts *o, int argc, char **argv);
 
 #endif /* P2PMEM_CLI_H */

@@ -2,7 +2,9 @@
 /*
  * p2pmem - find, explain and use peer-to-peer PCI memory.
  */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,8 @@ static const struct subcommand {
 	{ "list", cmd_list, "list p2p memory providers" },
 	{ "topo", cmd_topo, "show the PCI tree with providers and clients" },
 	{ "check", cmd_check, "can these clients do p2p, and with which provider" },
+	{ "copy", cmd_copy, "copy between devices through p2p memory" },
+	{ "bench", cmd_bench, "p2p vs host bounce vs a synchronous loop" },
 };
 
 static const struct output_ops *const formats[] = {
@@ -132,6 +136,37 @@ struct p2pmem_ctx *cli_open(const struct cli_opts *o)
 	return ctx;
 }
 
+int cli_parse_size(const char *what, const char *s, uint64_t *v)
+{
+	static const char units[] = "KMGT";
+	unsigned long long n;
+	const char *u;
+	char *end;
+
+	errno = 0;
+	n = strtoull(s, &end, 0);
+	if (errno || end == s || *s == '-') {
+		cli_error("%s '%s' is not a size: use bytes or K, M, G, T (binary) suffixes, e.g. 64K", what, s);
+		return -1;
+	}
+	if (*end) {
+		u = strchr(units, *end & ~0x20);
+		if (!u || (end[1] && strcmp(end + 1, "iB") != 0 && strcmp(end + 1, "B") != 0)) {
+			cli_error("%s '%s' has an unknown unit: use K, M, G or T (binary), e.g. 64K", what, s);
+			return -1;
+		}
+		for (int i = 0; i <= u - units; i++) {
+			if (n > UINT64_MAX / 1024) {
+				cli_error("%s '%s' is too large", what, s);
+				return -1;
+			}
+			n *= 1024;
+		}
+	}
+	*v = n;
+	return 0;
+}
+
 const char *cli_size(uint64_t bytes, char *buf, size_t len)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
@@ -218,7 +253,7 @@ int main(int argc, char **argv)
 			return subcommands[i].fn(&o, sub_argc, sub_argv);
 		}
 	}
-	cli_error("unknown command '%s'; commands are list, topo, check (see `p2pmem --help`)",
+	cli_error("unknown command '%s'; commands are list, topo, check, copy, bench (see `p2pmem --help`)",
 		  argv[optind]);
 	return EXIT_BAD_INPUT;
 }

@@ -276,6 +276,165 @@ int p2pmem_find_best_provider(struct p2pmem_ctx *ctx,
 			      struct p2pmem_verdict ***ranking,
 			      size_t *nranking);
 
+/* ------------------------------------------------------------------ */
+/* Pools and buffers                                                   */
+/* ------------------------------------------------------------------ */
+
+struct p2pmem_pool;
+struct p2pmem_buf;
+
+/* Flags of struct p2pmem_pool_opts */
+#define P2PMEM_POOL_ALLOW_HOST	(1u << 0) /* fall back to host memory */
+#define P2PMEM_POOL_HOST	(1u << 1) /* host memory only (baseline) */
+#define P2PMEM_POOL_NO_SUBALLOC	(1u << 2) /* one mapping per buffer */
+
+/**
+ * struct p2pmem_pool_opts - where a pool's memory comes from
+ * @size: sizeof(struct p2pmem_pool_opts)
+ * @provider: the provider to use, or NULL for the best one for @clients
+ * @clients: the devices that will DMA to or from the buffers (declared to
+ *	the backend; the distance rule must accept all of them)
+ * @nclients: number of @clients (0 only with P2PMEM_POOL_HOST)
+ * @chunk_size: bytes mapped from the provider at a time, sub-allocated
+ *	into buffers (0: 4 MiB); a buffer larger than this gets its own
+ * @flags: P2PMEM_POOL_*
+ */
+struct p2pmem_pool_opts {
+	size_t size;
+	struct p2pmem_provider *provider;
+	struct p2pmem_pci_dev *const *clients;
+	size_t nclients;
+	size_t chunk_size;
+	unsigned int flags;
+};
+
+/**
+ * p2pmem_pool_new() - a pool over one provider's memory (or host memory)
+ *
+ * Without a provider that reaches every client, the pool uses host memory
+ * if P2PMEM_POOL_ALLOW_HOST is set (p2pmem_pool_provider() is then NULL:
+ * a host bounce, never called p2p), else fails with -EREMOTEIO.
+ * Return: 0, -EREMOTEIO, -EINVAL, -ENOMEM; p2pmem_ctx_last_error() says why.
+ */
+int p2pmem_pool_new(struct p2pmem_ctx *ctx, const struct p2pmem_pool_opts *opts,
+		    struct p2pmem_pool **poolp);
+/** p2pmem_pool_free() - unmap everything; buffers must be freed first */
+void p2pmem_pool_free(struct p2pmem_pool *pool);
+/** the provider serving the pool, NULL for host memory */
+struct p2pmem_provider *p2pmem_pool_provider(const struct p2pmem_pool *pool);
+/** "p2p 0000:03:00.0 (nvme-cmb, upstream)" or "host memory (bounce)" */
+const char *p2pmem_pool_describe(const struct p2pmem_pool *pool);
+/** bytes mapped from the backend so far */
+uint64_t p2pmem_pool_mapped(const struct p2pmem_pool *pool);
+
+/**
+ * p2pmem_buf_alloc() - a buffer of @len bytes (rounded up to 4 KiB),
+ * 4 KiB aligned, usable for O_DIRECT I/O by the pool's clients
+ * Return: 0, -ENOMEM (the provider is full), or the backend's -errno
+ */
+int p2pmem_buf_alloc(struct p2pmem_pool *pool, size_t len,
+		     struct p2pmem_buf **bufp);
+void p2pmem_buf_free(struct p2pmem_buf *buf);
+void *p2pmem_buf_addr(const struct p2pmem_buf *buf);
+size_t p2pmem_buf_len(const struct p2pmem_buf *buf);
+
+/* ------------------------------------------------------------------ */
+/* Copy offload                                                        */
+/* ------------------------------------------------------------------ */
+
+struct p2pmem_copy;
+
+/* Flags of struct p2pmem_copy_opts */
+#define P2PMEM_COPY_VERIFY		(1u << 0) /* read both back, compare */
+#define P2PMEM_COPY_ALLOW_HOST_BOUNCE	(1u << 1) /* host memory if no p2p */
+#define P2PMEM_COPY_RESUME		(1u << 2) /* continue from the journal */
+#define P2PMEM_COPY_HOST_ONLY		(1u << 3) /* host memory (baseline) */
+
+/**
+ * struct p2pmem_copy_opts - how copy jobs run
+ * @size: sizeof(struct p2pmem_copy_opts)
+ * @block_size: bytes per I/O and per buffer (0: 1 MiB); a multiple of
+ *	every device's logical block size
+ * @queue_depth: buffers in flight per job (0: 4)
+ * @flags: P2PMEM_COPY_*
+ * @provider: the provider for every job, or NULL: the best for each pair
+ * @journal_dir: where resume journals live (NULL: /var/tmp)
+ * @progress: called after completions with the bytes done and total over
+ *	all jobs (copy and verify phases both count); may be NULL
+ * @progress_arg: passed to @progress
+ */
+struct p2pmem_copy_opts {
+	size_t size;
+	size_t block_size;
+	unsigned int queue_depth;
+	unsigned int flags;
+	struct p2pmem_provider *provider;
+	const char *journal_dir;
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *progress_arg;
+};
+
+/**
+ * struct p2pmem_copy_job_stats - what one copy job did
+ * @bytes: bytes copied in this run
+ * @verified: bytes read back and compared equal in this run
+ * @resumed_at: where this run started (a resumed copy skips what the
+ *	journal says is written and verified)
+ * @ops: I/O operations submitted (reads, writes, verify reads)
+ * @p2p: the buffers were p2p memory (false: host bounce)
+ * @where: the buffers' home, e.g. "p2p 0000:03:00.0 (nvme-cmb, ...)"
+ * @error: 0, or the -errno that ended the job
+ * @message: with @error, what failed and what to do
+ */
+struct p2pmem_copy_job_stats {
+	uint64_t bytes;
+	uint64_t verified;
+	uint64_t resumed_at;
+	uint64_t ops;
+	bool p2p;
+	char where[128];
+	int error;
+	char message[512];
+};
+
+int p2pmem_copy_new(struct p2pmem_ctx *ctx, const struct p2pmem_copy_opts *opts,
+		    struct p2pmem_copy **copyp);
+/**
+ * p2pmem_copy_add() - add a job: @len bytes of @src at @src_off to @dst at
+ * @dst_off (@len 0: the rest of @src)
+ *
+ * @src and @dst are block devices or regular files (@dst is created if
+ * missing). Everything is checked here, before any byte moves: sizes,
+ * O_DIRECT alignment, overlap on one device, and a buffer home that both
+ * devices reach.
+ * Return: 0; -EINVAL (misaligned, overlapping, bad range), -ENOSPC
+ * (destination too small), -EREMOTEIO (no provider reaches both devices
+ * and no host bounce allowed), -ENOENT, -EACCES...; p2pmem_ctx_last_error()
+ * explains.
+ */
+int p2pmem_copy_add(struct p2pmem_copy *copy, const char *src, uint64_t src_off,
+		    const char *dst, uint64_t dst_off, uint64_t len);
+/**
+ * p2pmem_copy_run() - run every job at once (one io_uring), each a
+ * pipeline of read -> write per buffer, then the verify pass
+ * Return: 0 when every job completed; else the first job error (see the
+ * job stats), or -ECANCELED after p2pmem_copy_cancel().
+ */
+int p2pmem_copy_run(struct p2pmem_copy *copy);
+/** p2pmem_copy_cancel() - stop soon, journal kept (async-signal-safe) */
+void p2pmem_copy_cancel(struct p2pmem_copy *copy);
+void p2pmem_copy_free(struct p2pmem_copy *copy);
+size_t p2pmem_copy_job_count(const struct p2pmem_copy *copy);
+const struct p2pmem_copy_job_stats *p2pmem_copy_job_stats(const struct p2pmem_copy *copy,
+							  size_t i);
+/** the length of job @i in bytes (the rest of the source resolved) */
+uint64_t p2pmem_copy_job_length(const struct p2pmem_copy *copy, size_t i);
+/** the resume journal of job @i */
+const char *p2pmem_copy_job_journal(const struct p2pmem_copy *copy, size_t i);
+/** wall-clock and CPU seconds (user + system, all threads) of the run */
+double p2pmem_copy_wall_seconds(const struct p2pmem_copy *copy);
+double p2pmem_copy_cpu_seconds(const struct p2pmem_copy *copy);
+
 #ifdef __cplusplus
 }
 #endif

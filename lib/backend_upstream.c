@@ -1,12 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
- * Upstream P2PDMA (CONFIG_PCI_P2PDMA): a provider's function has a p2pmem/
- * directory with size, available and published; mmap of its `allocate`
- * file hands out memory (used by the buffer code, not here).
+ * Upstream P2PDMA (CONFIG_PCI_P2PDMA, Linux >= 6.2 for userspace): a
+ * provider's function has a p2pmem/ directory with size, available and
+ * published; each mmap(MAP_SHARED, offset 0) of p2pmem/allocate is one
+ * allocation from the provider's pool, freed on munmap.
+ *
+ * The kernel checks the clients itself only when they do I/O (O_DIRECT
+ * to a device the provider cannot reach fails with EREMOTEIO); the pool
+ * code judges them with the distance rule before mapping anything.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -32,14 +42,47 @@ static int upstream_scan(struct p2pmem_ctx *ctx)
 		if (p2pmem_read_u64_attr(dir, "published", &published) != 0)
 			published = 0;
 		ret = p2pmem_provider_add(ctx, dev, &p2pmem_backend_upstream,
-					  dev->bdf, size, avail, published != 0);
+					  dev->bdf, dir, size, avail, published != 0);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
+static int upstream_map(struct p2pmem_provider *prov,
+			struct p2pmem_pci_dev *const *clients, size_t nclients,
+			size_t len, void **addrp)
+{
+	struct p2pmem_ctx *ctx = prov->dev->ctx;
+	char path[PATH_MAX];
+	void *addr;
+	int fd, ret;
+
+	(void)clients;
+	(void)nclients;
+	snprintf(path, sizeof(path), "%s/allocate", prov->path);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		p2pmem_set_error(ctx, "cannot open %s: %s%s", path, strerror(errno),
+				 errno == EACCES ? " (p2p memory needs root)" : "");
+		return ret;
+	}
+	addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ret = addr == MAP_FAILED ? -errno : 0;
+	close(fd);	/* the mapping keeps the allocation */
+	if (ret) {
+		p2pmem_set_error(ctx, "cannot allocate %zu bytes from %s: %s%s", len,
+				 prov->dev->bdf, strerror(-ret),
+				 ret == -ENOMEM ? " (its p2p memory is used up)" : "");
+		return ret;
+	}
+	*addrp = addr;
+	return 0;
+}
+
 const struct p2pmem_backend_ops p2pmem_backend_upstream = {
 	.name = "upstream",
 	.scan = upstream_scan,
+	.map = upstream_map,
 };

@@ -49,6 +49,7 @@ struct p2pmem_pci_dev {
 
 struct p2pmem_provider {
 	struct p2pmem_pci_dev *dev;
+	char *path;		/* upstream: <dev>/p2pmem; kmod: class dir */
 	const struct p2pmem_backend_ops *backend;
 	const char *kind;
 	char name[32];
@@ -62,13 +63,19 @@ struct p2pmem_provider {
  * struct p2pmem_backend_ops - one way the system publishes p2p memory
  * @name: "upstream", "kmod"
  * @scan: find this backend's providers; call p2pmem_provider_add() for each
+ * @map: map @len bytes of fresh, zeroed memory of @prov for @clients
+ *	(MAP_SHARED; munmap() frees it); sets the context error on failure
  */
 struct p2pmem_backend_ops {
 	const char *name;
 	int (*scan)(struct p2pmem_ctx *ctx);
+	int (*map)(struct p2pmem_provider *prov,
+		   struct p2pmem_pci_dev *const *clients, size_t nclients,
+		   size_t len, void **addrp);
 };
 
 extern const struct p2pmem_backend_ops p2pmem_backend_upstream;
+extern const struct p2pmem_backend_ops p2pmem_backend_kmod;
 
 struct p2pmem_ctx {
 	char *sysfs_root;		/* as given, for messages */
@@ -131,8 +138,8 @@ int p2pmem_providers_scan(struct p2pmem_ctx *ctx);
 void p2pmem_providers_free(struct p2pmem_ctx *ctx);
 int p2pmem_provider_add(struct p2pmem_ctx *ctx, struct p2pmem_pci_dev *dev,
 			const struct p2pmem_backend_ops *backend,
-			const char *name, uint64_t size, uint64_t available,
-			bool published);
+			const char *name, const char *path, uint64_t size,
+			uint64_t available, bool published);
 
 /* host_bridge.c */
 /**

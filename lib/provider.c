@@ -11,8 +11,10 @@
 
 #include "internal.h"
 
+/* Upstream first: where the kernel itself provides, it is the owner. */
 static const struct p2pmem_backend_ops *const backends[] = {
 	&p2pmem_backend_upstream,
+	&p2pmem_backend_kmod,
 };
 
 /* What the memory is, from the class of the function providing it. */
@@ -35,8 +37,8 @@ static const char *provider_kind(const struct p2pmem_pci_dev *dev)
  */
 int p2pmem_provider_add(struct p2pmem_ctx *ctx, struct p2pmem_pci_dev *dev,
 			const struct p2pmem_backend_ops *backend,
-			const char *name, uint64_t size, uint64_t available,
-			bool published)
+			const char *name, const char *path, uint64_t size,
+			uint64_t available, bool published)
 {
 	struct p2pmem_provider *prov, **pos;
 
@@ -46,6 +48,11 @@ int p2pmem_provider_add(struct p2pmem_ctx *ctx, struct p2pmem_pci_dev *dev,
 	if (!prov)
 		return -ENOMEM;
 	prov->dev = dev;
+	prov->path = strdup(path);
+	if (!prov->path) {
+		free(prov);
+		return -ENOMEM;
+	}
 	prov->backend = backend;
 	prov->kind = provider_kind(dev);
 	snprintf(prov->name, sizeof(prov->name), "%s", name);
@@ -86,6 +93,7 @@ void p2pmem_providers_free(struct p2pmem_ctx *ctx)
 
 	for (prov = ctx->providers; prov; prov = next) {
 		next = prov->next;
+		free(prov->path);
 		free(prov);
 	}
 	ctx->providers = NULL;

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: MIT
+/*
+ * p2pmem bench - the copy engine through p2p memory, against the same
+ * engine through host memory (a bounce) and against a synchronous
+ * pread/pwrite loop (bench/sync_copy.c), in one run, on the same devices:
+ * throughput and CPU seconds per GiB at several block sizes and queue
+ * depths; and allocation from a pool against one mapping per buffer.
+ * Timings on a shared machine are noisy: read the ratios.
+ *
+ * It overwrites the destination range.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "output.h"
+#include "sync_copy.h"
+
+static const char bench_usage[] =
+	"usage: p2pmem bench [OPTIONS] SRC DST\n"
+	"Compare, on SRC -> DST (the DST range is overwritten): the copy engine\n"
+	"through p2p memory, the same through host memory, and a synchronous\n"
+	"pread/pwrite loop through one p2p buffer; then pool allocation against\n"
+	"one mapping per buffer.\n"
+	"  --length N      bytes per run (default 32M)\n"
+	"  --bs LIST       block sizes, comma-separated (default 64K,512K,1M)\n"
+	"  --qd LIST       queue depths, comma-separated (default 1,4,16)\n"
+	"  --provider P    the provider (default: the best for both devices)\n"
+	"  --allocs N      allocations per allocation benchmark (default 2000)\n"
+	"  -o json         results as JSON\n";
+
+enum { OPT_LENGTH = 0x400, OPT_BS, OPT_QD, OPT_PROVIDER, OPT_ALLOCS };
+
+#define MAX_LIST 8
+
+struct bench_args {
+	uint64_t length, allocs;
+	uint64_t bs[MAX_LIST], qd[MAX_LIST];
+	size_t nbs, nqd;
+	const char *provider;
+};
+
+static int parse_list(const char *what, const char *arg, uint64_t *v, size_t *n)
+{
+	char *copy = strdup(arg), *save, *tok;
+	int ret = 0;
+
+	*n = 0;
+	if (!copy)
+		return EXIT_BAD_INPUT;
+	for (tok = strtok_r(copy, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save)) {
+		if (*n == MAX_LIST) {
+			cli_error("%s takes at most %d values", what, MAX_LIST);
+			ret = EXIT_BAD_INPUT;
+		} else if (cli_parse_size(what, tok, &v[*n]) || v[*n] == 0) {
+			ret = EXIT_BAD_INPUT;
+		} else {
+			(*n)++;
+		}
+	}
+	free(copy);
+	return ret;
+}
+
+static int bench_opt(void *priv, int c, const char *arg)
+{
+	struct bench_args *a = priv;
+
+	switch (c) {
+	case OPT_LENGTH: return cli_parse_size("--length", arg, &a->length) ? EXIT_BAD_INPUT : 0;
+	case OPT_ALLOCS: return cli_parse_size("--allocs", arg, &a->allocs) ? EXIT_BAD_INPUT : 0;
+	case OPT_BS: return parse_list("--bs", arg, a->bs, &a->nbs);
+	case OPT_QD: return parse_list("--qd", arg, a->qd, &a->nqd);
+	case OPT_PROVIDER: a->provider = arg; return 0;
+	}
+	return EXIT_BAD_INPUT;
+}
+
+struct result {
+	const char *engine;	/* "p2p", "host-bounce", "sync-loop" */
+	uint64_t bs, qd;
+	double mib_s, cpu_per_gib;
+	char error[256];
+};
+
+static double seconds(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void set_rate(struct result *r, uint64_t bytes, double wall, double cpu)
+{
+	r->mib_s = wall > 0 ? (double)bytes / wall / (1 << 20) : 0;
+	r->cpu_per_gib = bytes ? cpu / ((double)bytes / (1u << 30)) : 0;
+}
+
+static void run_engine(struct p2pmem_ctx *ctx, const char *src, const char *dst,
+		       const struct bench_args *a, struct p2pmem_provider *prov,
+		       bool host, struct result *r)
+{
+	struct p2pmem_copy_opts co = {
+		.size = sizeof(co), .block_size = r->bs, .queue_depth = (unsigned int)r->qd,
+		.flags = host ? P2PMEM_COPY_HOST_ONLY : 0, .provider = prov,
+	};
+	struct p2pmem_copy *c;
+
+	if (p2pmem_copy_new(ctx, &co, &c) || p2pmem_copy_add(c, src, 0, dst, 0, a->length) ||
+	    p2pmem_copy_run(c))
+		snprintf(r->error, sizeof(r->error), "%s", p2pmem_ctx_last_error(ctx));
+	else
+		set_rate(r, p2pmem_copy_job_stats(c, 0)->bytes, p2pmem_copy_wall_seconds(c),
+			 p2pmem_copy_cpu_seconds(c));
+	p2pmem_copy_free(c);
+}
+
+static void run_sync(const char *src, const char *dst, const struct bench_args *a,
+		     struct p2pmem_pool *pool, struct result *r)
+{
+	struct p2pmem_buf *buf = NULL;
+	double w0, c0;
+	int sfd, dfd, ret;
+
+	sfd = open(src, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	dfd = open(dst, O_WRONLY | O_DIRECT | O_CLOEXEC);
+	ret = sfd < 0 || dfd < 0 ? -errno : p2pmem_buf_alloc(pool, r->bs, &buf);
+	if (!ret) {
+		w0 = seconds(CLOCK_MONOTONIC);
+		c0 = cpu_seconds();
+		ret = bench_sync_copy(sfd, 0, dfd, 0, a->length, p2pmem_buf_addr(buf), r->bs);
+		if (!ret)
+			ret = fdatasync(dfd) ? -errno : 0;
+		set_rate(r, a->length, seconds(CLOCK_MONOTONIC) - w0, cpu_seconds() - c0);
+	}
+	if (ret)
+		snprintf(r->error, sizeof(r->error), "synchronous loop: %s", strerror(-ret));
+	p2pmem_buf_free(buf);
+	if (sfd >= 0)
+		close(sfd);
+	if (dfd >= 0)
+		close(dfd);
+}
+
+/* Microseconds per allocate + free of @size bytes. */
+static double alloc_cost(struct p2pmem_ctx *ctx, const struct p2pmem_pool_opts *base,
+			 unsigned int flags, uint64_t n, size_t size, char *err, size_t errlen)
+{
+	struct p2pmem_pool_opts po = *base;
+	struct p2pmem_pool *pool;
+	struct p2pmem_buf *buf;
+	double t0, t;
+	uint64_t i;
+
+	po.flags |= flags;
+	if (p2pmem_pool_new(ctx, &po, &pool)) {
+		snprintf(err, errlen, "%s", p2pmem_ctx_last_error(ctx));
+		return -1;
+	}
+	t0 = seconds(CLOCK_MONOTONIC);
+	for (i = 0; i < n; i++) {
+		if (p2pmem_buf_alloc(pool, size, &buf)) {
+			snprintf(err, errlen, "%s", p2pmem_ctx_last_error(ctx));
+			p2pmem_pool_free(pool);
+			return -1;
+		}
+		p2pmem_buf_free(buf);
+	}
+	t = seconds(CLOCK_MONOTONIC) - t0;
+	p2pmem_pool_free(pool);
+	return t / (double)n * 1e6;
+}
+
+int cmd_bench(struct cli_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "length", required_argument, NULL, OPT_LENGTH },
+		{ "bs", required_argument, NULL, OPT_BS },
+		{ "qd", required_argument, NULL, OPT_QD },
+		{ "provider", required_argument, NULL, OPT_PROVIDER },
+		{ "allocs", required_argument, NULL, OPT_ALLOCS },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bench_args a = {
+		.length = 32 << 20, .allocs = 2000,
+		.bs = { 64 << 10, 512 << 10, 1 << 20 }, .nbs = 3,
+		.qd = { 1, 4, 16 }, .nqd = 3,
+	};
+	const struct cli_command cmd = {
+		.usage = bench_usage, .longopts = longopts, .opt = bench_opt, .priv = &a,
+	};
+	struct p2pmem_pci_dev *clients[2], *pdev;
+	struct p2pmem_pool_opts po = { .size = sizeof(po), .clients = clients, .nclients = 2 };
+	struct p2pmem_pool *sync_pool = NULL;
+	struct result *res = NULL;
+	struct p2pmem_ctx *ctx;
+	const char *src, *dst, *where = "";
+	char alloc_err[256] = "";
+	double pool_us = -1, mmap_us = -1;
+	size_t i, j, n = 0;
+	int ret;
+
+	ret = cli_parse(o, &cmd, argc, argv);
+	if (ret >= 0)
+		return ret;
+	if (argc - optind != 2) {
+		cli_error("bench needs SRC and DST (DST's range is overwritten); see `p2pmem bench --help`");
+		return EXIT_BAD_INPUT;
+	}
+	src = argv[optind];
+	dst = argv[optind + 1];
+	ctx = cli_open(o);
+	if (!ctx)
+		return EXIT_BAD_INPUT;
+	ret = EXIT_BAD_INPUT;
+	if (p2pmem_resolve_client(ctx, src, &clients[0]) ||
+	    p2pmem_resolve_client(ctx, dst, &clients[1])) {
+		cli_error("%s (bench compares p2p paths: SRC and DST must be PCI devices)",
+			  p2pmem_ctx_last_error(ctx));
+		goto out_free;
+	}
+	if (clients[0] == clients[1])
+		po.nclients = 1;
+	if (a.provider) {
+		if (p2pmem_resolve_client(ctx, a.provider, &pdev) || !p2pmem_pci_dev_provider(pdev)) {
+			cli_error("provider %s: not a provider (`p2pmem list`)", a.provider);
+			goto out_free;
+		}
+		po.provider = p2pmem_pci_dev_provider(pdev);
+	}
+	/* The synchronous loop runs through p2p memory, as tools do today. */
+	if (p2pmem_pool_new(ctx, &po, &sync_pool)) {
+		cli_error("%s", p2pmem_ctx_last_error(ctx));
+		goto out_free;
+	}
+	where = p2pmem_pool_describe(sync_pool);
+
+	res = calloc(a.nbs * (2 * a.nqd + 1), sizeof(*res));
+	if (!res)
+		goto out_free;
+	for (i = 0; i < a.nbs; i++) {
+		for (j = 0; j < a.nqd; j++) {
+			res[n] = (struct result){ .engine = "p2p", .bs = a.bs[i], .qd = a.qd[j] };
+			run_engine(ctx, src, dst, &a, po.provider, false, &res[n++]);
+			res[n] = (struct result){ .engine = "host-bounce", .bs = a.bs[i], .qd = a.qd[j] };
+			run_engine(ctx, src, dst, &a, NULL, true, &res[n++]);
+		}
+		res[n] = (struct result){ .engine = "sync-loop", .bs = a.bs[i], .qd = 1 };
+		run_sync(src, dst, &a, sync_pool, &res[n++]);
+	}
+	pool_us = alloc_cost(ctx, &po, 0, a.allocs, 64 << 10, alloc_err, sizeof(alloc_err));
+	if (pool_us >= 0)
+		mmap_us = alloc_cost(ctx, &po, P2PMEM_POOL_NO_SUBALLOC, a.allocs, 64 << 10,
+				     alloc_err, sizeof(alloc_err));
+
+	if (o->out == &output_json) {
+		json_object *root = json_object_new_object(), *runs = json_object_new_array();
+
+		json_object_object_add(root, "src", json_object_new_string(src));
+		json_object_object_add(root, "dst", json_object_new_string(dst));
+		json_object_object_add(root, "p2p_memory", json_object_new_string(where));
+		json_object_object_add(root, "length", json_object_new_uint64(a.length));
+		for (i = 0; i < n; i++) {
+			json_object *r = json_object_new_object();
+
+			json_object_object_add(r, "engine", json_object_new_string(res[i].engine));
+			json_object_object_add(r, "block_size", json_object_new_uint64(res[i].bs));
+			json_object_object_add(r, "queue_depth", json_object_new_uint64(res[i].qd));
+			json_object_object_add(r, "mib_per_second", res[i].error[0] ? NULL :
+					       json_object_new_double(res[i].mib_s));
+			json_object_object_add(r, "cpu_seconds_per_gib", res[i].error[0] ? NULL :
+					       json_object_new_double(res[i].cpu_per_gib));
+			json_object_object_add(r, "error", res[i].error[0] ?
+					       json_object_new_string(res[i].error) : NULL);
+			json_object_array_add(runs, r);
+		}
+		json_object_object_add(root, "runs", runs);
+		json_object_object_add(root, "alloc_pool_us", pool_us < 0 ? NULL : json_object_new_double(pool_us));
+		json_object_object_add(root, "alloc_mmap_us", mmap_us < 0 ? NULL : json_object_new_double(mmap_us));
+		json_object_object_add(root, "alloc_error", alloc_err[0] ? json_object_new_string(alloc_err) : NULL);
+		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+						    JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(root);
+	} else {
+		printf("%s -> %s, %llu MiB per run, p2p memory: %s\n", src, dst,
+		       (unsigned long long)(a.length >> 20), where);
+		printf("%-12s %8s %4s %10s %12s\n", "ENGINE", "BS", "QD", "MiB/s", "CPU s/GiB");
+		for (i = 0; i < n; i++) {
+			char bs[32];
+
+			printf("%-12s %8s %4llu ", res[i].engine, cli_size(res[i].bs, bs, sizeof(bs)),
+			       (unsigned long long)res[i].qd);
+			if (res[i].error[0])
+				printf("failed: %s\n", res[i].error);
+			else
+				printf("%10.1f %12.3f\n", res[i].mib_s, res[i].cpu_per_gib);
+		}
+		if (pool_us >= 0 && mmap_us >= 0)
+			printf("allocation of 64 KiB: pool %.2f us, one mapping each %.2f us (%.0fx)\n",
+			       pool_us, mmap_us, pool_us > 0 ? mmap_us / pool_us : 0);
+		else
+			printf("allocation benchmark failed: %s\n", alloc_err);
+	}
+	ret = EXIT_OK;
+	for (i = 0; i < n; i++)
+		if (res[i].error[0])
+			ret = EXIT_FAILED;
+
+out_free:
+	free(res);
+	p2pmem_pool_free(sync_pool);
+	p2pmem_ctx_free(ctx);
+	return ret;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * p2pmem.ko userspace interface.
+ *
+ * A provider is the character device /dev/p2pmemN, with its class device
+ * /sys/class/p2pmem/p2pmemN/ (device -> the provider's PCI function).
+ *
+ * Allocation works like upstream P2PDMA's p2pmem/allocate: every
+ * mmap(MAP_SHARED, offset 0) of an open /dev/p2pmemN is one allocation of
+ * the mapping's length (page multiple), zeroed before it is handed out,
+ * freed when the last reference goes (munmap, process exit, unpinned).
+ * MAP_PRIVATE and non-zero offsets are refused (EINVAL).
+ *
+ * Before mapping, the opener declares the clients that will DMA to or from
+ * the memory: P2PMEM_IOC_SET_CLIENTS. The module applies the distance rule
+ * of Linux P2PDMA to them and refuses (EREMOTEIO, with the reason in the
+ * kernel log) when the provider cannot serve them all. mmap without a
+ * declaration is refused (EDESTADDRREQ): p2p memory that no client can
+ * reach is a bug waiting for wrong data.
+ *
+ * sysfs attributes of p2pmemN (all read-only unless said):
+ *   size         bytes of BAR memory in the pool
+ *   available    bytes free now
+ *   published    1 if offered to any user, 0 if reserved (writable by root)
+ *   kind         "memory" (a memory BAR) or "nvme-cmb"
+ *   state        "online" or "offline" (device going away, CMB disabled)
+ *   bar          the BAR index serving the pool
+ *   bus_offset   CPU physical address minus PCI bus address (always 0:
+ *                providers with an offset are refused)
+ *   stats/allocations  successful allocations since load
+ *   stats/failures     refused or failed allocations
+ *   stats/in_use       bytes allocated now
+ *   stats/peak         most bytes allocated at once
+ */
+#ifndef _UAPI_LINUX_P2PMEM_H
+#define _UAPI_LINUX_P2PMEM_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* A PCI function: domain << 16 | bus << 8 | devfn (as in pci_dev_id()). */
+#define P2PMEM_PCI_ID(domain, bus, devfn) \
+	((__u32)(domain) << 16 | (__u32)(bus) << 8 | (__u32)(devfn))
+
+#define P2PMEM_MAX_CLIENTS 32
+
+/**
+ * struct p2pmem_clients - the devices that will use this file's memory
+ * @nclients: entries in @clients (1..P2PMEM_MAX_CLIENTS)
+ * @flags: must be 0
+ * @clients: user pointer to @nclients __u32 P2PMEM_PCI_ID() values
+ * @distance: out: the distance the rule computed (sum over clients)
+ * @map_type: out: 1 bus-addr, 2 through the host bridge
+ */
+struct p2pmem_clients {
+	__u32 nclients;
+	__u32 flags;
+	__u64 clients;
+	__s32 distance;
+	__u32 map_type;
+};
+
+#define P2PMEM_IOC_MAGIC	'P'
+#define P2PMEM_IOC_SET_CLIENTS	_IOWR(P2PMEM_IOC_MAGIC, 1, struct p2pmem_clients)
+
+#endif /* _UAPI_LINUX_P2PMEM_H */

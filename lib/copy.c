@@ -1,0 +1,722 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The copy engine: data moves from a source device into a buffer and from
+ * the buffer to a destination device, both by DMA (O_DIRECT), the buffer
+ * being p2p memory that both devices reach. The CPU only submits I/O.
+ *
+ * Every job has queue_depth buffers ("slots"); each slot runs its own
+ * pipeline, read chunk -> write chunk -> next chunk, so reads and writes
+ * of different chunks overlap. All jobs share one io_uring, so copies
+ * between independent device pairs run in parallel from one thread.
+ * After the copy pass, the optional verify pass reads back source and
+ * destination into host memory and compares them.
+ *
+ * Progress is journaled (copy_journal.c) at watermarks: every byte below
+ * is written (fdatasync'ed) or verified, so an interrupted copy resumes
+ * without trusting anything in flight when it stopped.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <liburing.h>
+
+#include "copy_internal.h"
+
+#define DEFAULT_BLOCK_SIZE	(1u << 20)
+#define DEFAULT_QUEUE_DEPTH	4
+#define MAX_QUEUE_DEPTH		256
+#define CHECKPOINT_BYTES	(64ull << 20)
+#define TAG_DST			1u	/* verify: the destination's read */
+
+enum slot_state { SLOT_IDLE, SLOT_READ, SLOT_WRITE, SLOT_VERIFY };
+enum job_phase { PHASE_COPY, PHASE_VERIFY, PHASE_DONE };
+
+struct copy_job;
+
+/* One buffer and the chunk it carries through read -> write (or verify). */
+struct copy_slot {
+	struct copy_job *job;
+	struct p2pmem_buf *buf;
+	uint8_t *vbuf;		/* verify: 2 x block size of host memory */
+	enum slot_state state;
+	uint64_t off;		/* of the chunk, from the job's start */
+	size_t len;
+	size_t done[2];		/* bytes of the current I/O done: src, dst */
+	int pending;		/* I/Os in flight */
+	bool failed;		/* an I/O of this chunk failed: drain, stop */
+};
+
+struct copy_job {
+	struct copy_target src, dst;
+	uint64_t src_off, dst_off, len;
+	struct p2pmem_pool *pool;
+	struct copy_journal journal;
+	enum job_phase phase;
+	uint64_t next;		/* next chunk to issue in this phase */
+	uint64_t checkpoint;	/* watermark last journaled */
+	uint64_t hole;		/* first chunk of this phase that failed */
+	struct copy_slot *slots;
+	unsigned int nslots;
+	struct p2pmem_copy_job_stats st;
+};
+
+struct p2pmem_copy {
+	struct p2pmem_ctx *ctx;
+	struct p2pmem_copy_opts opts;
+	struct copy_job **jobs;
+	size_t njobs;
+	volatile sig_atomic_t cancel;
+	struct io_uring ring;
+	uint64_t total, done;
+	double wall, cpu;
+};
+
+__attribute__((format(printf, 3, 4)))
+static void job_fail(struct copy_job *job, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (job->st.error)
+		return;		/* keep the first failure: the cause */
+	job->st.error = err;
+	va_start(ap, fmt);
+	vsnprintf(job->st.message, sizeof(job->st.message), fmt, ap);
+	va_end(ap);
+}
+
+/* ---- setup ---- */
+
+int p2pmem_copy_new(struct p2pmem_ctx *ctx, const struct p2pmem_copy_opts *opts,
+		    struct p2pmem_copy **copyp)
+{
+	struct p2pmem_copy *c;
+
+	*copyp = NULL;
+	p2pmem_clear_error(ctx);
+	if (!opts || opts->size != sizeof(*opts)) {
+		p2pmem_set_error(ctx, "copy options of unknown size");
+		return -EINVAL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->ctx = ctx;
+	c->opts = *opts;
+	if (!c->opts.block_size)
+		c->opts.block_size = DEFAULT_BLOCK_SIZE;
+	if (!c->opts.queue_depth)
+		c->opts.queue_depth = DEFAULT_QUEUE_DEPTH;
+	if (c->opts.block_size % 512 || c->opts.block_size > (1u << 30) ||
+	    c->opts.queue_depth > MAX_QUEUE_DEPTH) {
+		p2pmem_set_error(ctx, "block size must be a multiple of 512 up to 1 GiB (got %zu) and queue depth at most %d (got %u)",
+				 c->opts.block_size, MAX_QUEUE_DEPTH, c->opts.queue_depth);
+		free(c);
+		return -EINVAL;
+	}
+	*copyp = c;
+	return 0;
+}
+
+static void job_free(struct copy_job *job)
+{
+	unsigned int i;
+
+	for (i = 0; job->slots && i < job->nslots; i++) {
+		p2pmem_buf_free(job->slots[i].buf);
+		free(job->slots[i].vbuf);
+	}
+	free(job->slots);
+	p2pmem_pool_free(job->pool);
+	copy_target_close(&job->src);
+	copy_target_close(&job->dst);
+	free(job);
+}
+
+void p2pmem_copy_free(struct p2pmem_copy *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->njobs; i++)
+		job_free(c->jobs[i]);
+	free(c->jobs);
+	free(c);
+}
+
+static int check_alignment(struct p2pmem_copy *c, struct copy_job *job)
+{
+	unsigned int align = job->src.align > job->dst.align ? job->src.align : job->dst.align;
+	const struct {
+		uint64_t value;
+		const char *what;
+	} checks[] = {
+		{ job->src_off, "source offset" },
+		{ job->dst_off, "destination offset" },
+		{ job->len, "length" },
+		{ c->opts.block_size, "block size" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		if (checks[i].value % align == 0)
+			continue;
+		p2pmem_set_error(c->ctx, "%s %" PRIu64 " is not a multiple of %u bytes, the direct-I/O alignment of %s: O_DIRECT needs aligned offsets and lengths",
+				 checks[i].what, checks[i].value, align,
+				 job->src.align >= job->dst.align ? job->src.name : job->dst.name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Where the buffers live: p2p memory both devices reach, or a bounce. */
+static int choose_pool(struct p2pmem_copy *c, struct copy_job *job)
+{
+	bool bounce = c->opts.flags & P2PMEM_COPY_ALLOW_HOST_BOUNCE;
+	struct p2pmem_pci_dev *clients[2] = { job->src.pci, job->dst.pci };
+	struct p2pmem_pool_opts po = {
+		.size = sizeof(po),
+		.provider = c->opts.provider,
+		.clients = clients,
+		.nclients = job->src.pci == job->dst.pci ? 1 : 2,
+		.chunk_size = c->opts.block_size * c->opts.queue_depth,
+		.flags = bounce ? P2PMEM_POOL_ALLOW_HOST : 0,
+	};
+	const struct copy_target *nonpci = !job->src.pci ? &job->src : &job->dst;
+	char why[600];
+	int ret;
+
+	if (c->opts.flags & P2PMEM_COPY_HOST_ONLY) {
+		po.flags = P2PMEM_POOL_HOST;
+	} else if (!job->src.pci || !job->dst.pci) {
+		if (!bounce) {
+			p2pmem_set_error(c->ctx, "%s is not on a PCI device, so no p2p memory can serve this copy; --allow-host-bounce copies through host memory instead",
+					 nonpci->name);
+			return -EREMOTEIO;
+		}
+		po.flags = P2PMEM_POOL_HOST;
+	}
+	ret = p2pmem_pool_new(c->ctx, &po, &job->pool);
+	if (ret == -EREMOTEIO) {
+		snprintf(why, sizeof(why), "%s", p2pmem_ctx_last_error(c->ctx));
+		p2pmem_set_error(c->ctx, "no provider reaches both %s (%s) and %s (%s): %s; --allow-host-bounce copies through host memory instead",
+				 job->src.name, job->src.pci->bdf, job->dst.name,
+				 job->dst.pci->bdf, why);
+	}
+	return ret;
+}
+
+int p2pmem_copy_add(struct p2pmem_copy *c, const char *src, uint64_t src_off,
+		    const char *dst, uint64_t dst_off, uint64_t len)
+{
+	char identity[1024], *rs, *rd;
+	struct copy_job *job, **jobs;
+	int ret;
+
+	p2pmem_clear_error(c->ctx);
+	job = calloc(1, sizeof(*job));
+	if (!job)
+		return -ENOMEM;
+	job->src.fd = job->dst.fd = -1;
+	ret = copy_target_open(c->ctx, &job->src, src, false);
+	if (!ret)
+		ret = copy_target_open(c->ctx, &job->dst, dst, true);
+	if (ret)
+		goto err_free;
+
+	if (src_off > job->src.size) {
+		p2pmem_set_error(c->ctx, "source offset %" PRIu64 " is beyond the end of %s (%" PRIu64 " bytes)",
+				 src_off, src, job->src.size);
+		ret = -EINVAL;
+		goto err_free;
+	}
+	if (!len)
+		len = job->src.size - src_off;
+	if (!len || src_off + len > job->src.size) {
+		p2pmem_set_error(c->ctx, "nothing to copy: %s has %" PRIu64 " bytes and the range [%" PRIu64 ", +%" PRIu64 ") %s",
+				 src, job->src.size, src_off, len,
+				 len ? "ends beyond it" : "is empty");
+		ret = -EINVAL;
+		goto err_free;
+	}
+	if (job->dst.is_blockdev && dst_off + len > job->dst.size) {
+		p2pmem_set_error(c->ctx, "destination too small: %s has %" PRIu64 " bytes, the copy needs %" PRIu64 " at offset %" PRIu64,
+				 dst, job->dst.size, len, dst_off);
+		ret = -ENOSPC;
+		goto err_free;
+	}
+	job->src_off = src_off;
+	job->dst_off = dst_off;
+	job->len = len;
+	ret = check_alignment(c, job);
+	if (ret)
+		goto err_free;
+	if (copy_targets_overlap(&job->src, src_off, &job->dst, dst_off, len)) {
+		p2pmem_set_error(c->ctx, "the source and destination ranges overlap on one device (%s at %" PRIu64 ", %s at %" PRIu64 ", %" PRIu64 " bytes): the copy would read what it wrote",
+				 src, src_off, dst, dst_off, len);
+		ret = -EINVAL;
+		goto err_free;
+	}
+	ret = choose_pool(c, job);
+	if (ret)
+		goto err_free;
+
+	rs = realpath(src, NULL);
+	rd = realpath(dst, NULL);
+	snprintf(identity, sizeof(identity), "src=%s@%" PRIu64 " dst=%s@%" PRIu64 " len=%" PRIu64,
+		 rs ? rs : src, src_off, rd ? rd : dst, dst_off, len);
+	free(rs);
+	free(rd);
+	copy_journal_init(&job->journal, c->opts.journal_dir, identity);
+	job->st.p2p = p2pmem_pool_provider(job->pool) != NULL;
+	snprintf(job->st.where, sizeof(job->st.where), "%s", p2pmem_pool_describe(job->pool));
+
+	jobs = realloc(c->jobs, (c->njobs + 1) * sizeof(*jobs));
+	if (!jobs) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	c->jobs = jobs;
+	c->jobs[c->njobs++] = job;
+	return 0;
+
+err_free:
+	job_free(job);
+	return ret;
+}
+
+/* ---- running ---- */
+
+static struct io_uring_sqe *get_sqe(struct p2pmem_copy *c)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ring);
+
+	if (!sqe) {
+		io_uring_submit(&c->ring);
+		sqe = io_uring_get_sqe(&c->ring);
+	}
+	return sqe;
+}
+
+static int submit_read(struct p2pmem_copy *c, struct copy_slot *s, unsigned int tag)
+{
+	struct copy_job *job = s->job;
+	struct io_uring_sqe *sqe = get_sqe(c);
+	const struct copy_target *t = tag == TAG_DST ? &job->dst : &job->src;
+	uint64_t base = tag == TAG_DST ? job->dst_off : job->src_off;
+	uint8_t *dst;
+
+	if (!sqe)
+		return -EBUSY;
+	if (s->state == SLOT_VERIFY)
+		dst = s->vbuf + (tag == TAG_DST ? c->opts.block_size : 0);
+	else
+		dst = p2pmem_buf_addr(s->buf);
+	io_uring_prep_read(sqe, t->fd, dst + s->done[tag], (unsigned int)(s->len - s->done[tag]),
+			   base + s->off + s->done[tag]);
+	io_uring_sqe_set_data(sqe, (void *)((uintptr_t)s | tag));
+	s->pending++;
+	job->st.ops++;
+	return 0;
+}
+
+static int submit_write(struct p2pmem_copy *c, struct copy_slot *s)
+{
+	struct copy_job *job = s->job;
+	struct io_uring_sqe *sqe = get_sqe(c);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_write(sqe, job->dst.fd, (uint8_t *)p2pmem_buf_addr(s->buf) + s->done[0],
+			    (unsigned int)(s->len - s->done[0]),
+			    job->dst_off + s->off + s->done[0]);
+	io_uring_sqe_set_data(sqe, s);
+	s->pending++;
+	job->st.ops++;
+	return 0;
+}
+
+/* Start the next chunk of the job's current phase on an idle slot. */
+static void slot_start(struct p2pmem_copy *c, struct copy_slot *s)
+{
+	struct copy_job *job = s->job;
+	uint64_t left = job->len - job->next;
+
+	s->off = job->next;
+	s->len = left < c->opts.block_size ? (size_t)left : c->opts.block_size;
+	s->done[0] = s->done[1] = 0;
+	s->failed = false;
+	job->next += s->len;
+	if (job->phase == PHASE_COPY) {
+		s->state = SLOT_READ;
+		submit_read(c, s, 0);
+	} else {
+		s->state = SLOT_VERIFY;
+		submit_read(c, s, 0);
+		submit_read(c, s, TAG_DST);
+	}
+}
+
+static bool job_busy(const struct copy_job *job)
+{
+	unsigned int i;
+
+	for (i = 0; i < job->nslots; i++)
+		if (job->slots[i].state != SLOT_IDLE)
+			return true;
+	return false;
+}
+
+/*
+ * Every byte of the phase below this offset is done: below the next chunk
+ * to issue, below every chunk in flight, and below any chunk that failed
+ * or was abandoned (those are not done, though their slots are idle).
+ */
+static uint64_t job_watermark(const struct copy_job *job)
+{
+	uint64_t w = job->next < job->hole ? job->next : job->hole;
+	unsigned int i;
+
+	for (i = 0; i < job->nslots; i++)
+		if (job->slots[i].state != SLOT_IDLE && job->slots[i].off < w)
+			w = job->slots[i].off;
+	return w;
+}
+
+/* Record the watermark: data first made durable, then the journal. */
+static void job_checkpoint(struct copy_job *job, bool force)
+{
+	uint64_t w = job_watermark(job);
+	int ret;
+
+	if (job->phase == PHASE_DONE || (!force && w < job->checkpoint + CHECKPOINT_BYTES))
+		return;
+	if (job->phase == PHASE_COPY) {
+		if (fdatasync(job->dst.fd) != 0) {
+			job_fail(job, -errno, "cannot flush %s: %s", job->dst.name, strerror(errno));
+			return;
+		}
+		job->journal.written = w;
+	} else {
+		job->journal.verified = w;
+	}
+	job->checkpoint = w;
+	ret = copy_journal_save(&job->journal);
+	if (ret)
+		job_fail(job, ret, "cannot write the resume journal %s: %s",
+			 job->journal.path, strerror(-ret));
+}
+
+static void report_progress(struct p2pmem_copy *c, uint64_t bytes)
+{
+	c->done += bytes;
+	if (c->opts.progress)
+		c->opts.progress(c->opts.progress_arg, c->done, c->total);
+}
+
+static void io_failed(struct copy_job *job, struct copy_slot *s, unsigned int tag, int res)
+{
+	const struct copy_target *t = (s->state == SLOT_WRITE || tag == TAG_DST) ?
+				      &job->dst : &job->src;
+	uint64_t base = t == &job->dst ? job->dst_off : job->src_off;
+	const char *hint = "";
+
+	if (s->off < job->hole)
+		job->hole = s->off;
+	if (res == 0)
+		res = -ENODATA;
+	if (job->st.p2p && s->state != SLOT_VERIFY && (res == -EFAULT || res == -EIO))
+		hint = " (the p2p memory may have been revoked: provider unbound or offline; `p2pmem copy --resume` continues, with another provider or --allow-host-bounce)";
+	job_fail(job, res, "%s %s at offset %" PRIu64 " failed: %s%s",
+		 s->state == SLOT_WRITE ? "writing" : "reading", t->name,
+		 base + s->off + s->done[tag],
+		 res == -ENODATA ? "unexpected end of data" : strerror(-res), hint);
+}
+
+static void verify_compare(struct p2pmem_copy *c, struct copy_job *job, struct copy_slot *s)
+{
+	const uint8_t *a = s->vbuf, *b = s->vbuf + c->opts.block_size;
+	size_t i;
+
+	if (memcmp(a, b, s->len) == 0) {
+		job->st.verified += s->len;
+		report_progress(c, s->len);
+		return;
+	}
+	if (s->off < job->hole)
+		job->hole = s->off;
+	for (i = 0; i < s->len && a[i] == b[i]; i++)
+		;
+	job_fail(job, -EILSEQ, "verify failed: %s at offset %" PRIu64 " differs from %s at offset %" PRIu64,
+		 job->dst.name, job->dst_off + s->off + i, job->src.name,
+		 job->src_off + s->off + i);
+}
+
+static void handle_cqe(struct p2pmem_copy *c, struct io_uring_cqe *cqe)
+{
+	uintptr_t data = (uintptr_t)io_uring_cqe_get_data(cqe);
+	struct copy_slot *s = (struct copy_slot *)(data & ~(uintptr_t)TAG_DST);
+	unsigned int tag = (unsigned int)(data & TAG_DST);
+	struct copy_job *job = s->job;
+	int res = cqe->res;
+
+	s->pending--;
+	if (res <= 0 && !s->failed) {
+		io_failed(job, s, tag, res);
+		s->failed = true;
+	}
+	if (s->failed)
+		goto out_idle;	/* once the other I/O of a verify is back */
+	s->done[s->state == SLOT_WRITE ? 0 : tag] += (size_t)res;
+	switch (s->state) {
+	case SLOT_READ:
+		if (s->done[0] < s->len) {
+			submit_read(c, s, 0);	/* short read: the rest */
+			return;
+		}
+		if (job->st.error) {
+			/* Another chunk failed: stop; this one is not written. */
+			if (s->off < job->hole)
+				job->hole = s->off;
+			break;
+		}
+		s->state = SLOT_WRITE;
+		s->done[0] = 0;
+		submit_write(c, s);
+		return;
+	case SLOT_WRITE:
+		if (s->done[0] < s->len) {
+			submit_write(c, s);
+			return;
+		}
+		job->st.bytes += s->len;
+		report_progress(c, s->len);
+		break;
+	case SLOT_VERIFY:
+		if (s->done[tag] < s->len) {
+			submit_read(c, s, tag);
+			return;
+		}
+		if (s->pending)
+			return;		/* the other side is still reading */
+		verify_compare(c, job, s);
+		break;
+	case SLOT_IDLE:
+		break;
+	}
+out_idle:
+	if (!s->pending)
+		s->state = SLOT_IDLE;
+}
+
+/* Move a job on when its phase has drained: next phase, or done. */
+static void job_advance(struct p2pmem_copy *c, struct copy_job *job)
+{
+	bool stop = job->st.error || c->cancel;
+
+	if (job->phase == PHASE_DONE || job_busy(job))
+		return;
+	if (stop) {
+		job_checkpoint(job, true);
+		job->phase = PHASE_DONE;
+		return;
+	}
+	if (job->next < job->len)
+		return;
+	job_checkpoint(job, true);
+	if (job->st.error) {
+		job->phase = PHASE_DONE;
+	} else if (job->phase == PHASE_COPY && (c->opts.flags & P2PMEM_COPY_VERIFY)) {
+		job->phase = PHASE_VERIFY;
+		job->next = job->journal.verified;
+		job->checkpoint = job->next;
+		job->hole = UINT64_MAX;
+	} else {
+		job->phase = PHASE_DONE;
+		copy_journal_remove(&job->journal);
+	}
+}
+
+static int job_prepare(struct p2pmem_copy *c, struct copy_job *job)
+{
+	bool verify = c->opts.flags & P2PMEM_COPY_VERIFY;
+	unsigned int i;
+	int ret;
+
+	if ((c->opts.flags & P2PMEM_COPY_RESUME) && copy_journal_load(&job->journal)) {
+		job->st.resumed_at = job->journal.written;
+	} else {
+		job->journal.written = 0;
+		job->journal.verified = 0;
+	}
+	job->phase = PHASE_COPY;
+	job->next = job->journal.written;
+	job->checkpoint = job->next;
+	job->hole = UINT64_MAX;
+	if (job->next >= job->len) {
+		job->phase = verify ? PHASE_VERIFY : PHASE_DONE;
+		job->next = job->journal.verified;
+		job->checkpoint = job->next;
+	}
+	c->total += job->len - job->journal.written;
+	if (verify)
+		c->total += job->len - job->journal.verified;
+
+	job->nslots = c->opts.queue_depth;
+	job->slots = calloc(job->nslots, sizeof(*job->slots));
+	if (!job->slots)
+		return -ENOMEM;
+	for (i = 0; i < job->nslots; i++) {
+		struct copy_slot *s = &job->slots[i];
+
+		s->job = job;
+		ret = p2pmem_buf_alloc(job->pool, c->opts.block_size, &s->buf);
+		if (ret) {
+			job_fail(job, ret, "cannot allocate buffer %u of %zu bytes from %s: %s",
+				 i + 1, c->opts.block_size, job->st.where,
+				 p2pmem_ctx_last_error(c->ctx)[0] ? p2pmem_ctx_last_error(c->ctx) :
+				 strerror(-ret));
+			return ret;
+		}
+		if (verify && posix_memalign((void **)&s->vbuf, 4096, 2 * c->opts.block_size))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static double now(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_now(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+int p2pmem_copy_run(struct p2pmem_copy *c)
+{
+	double wall0 = now(CLOCK_MONOTONIC), cpu0 = cpu_now();
+	unsigned int entries = 0;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < c->njobs && !ret; i++) {
+		ret = job_prepare(c, c->jobs[i]);
+		entries += 2 * c->jobs[i]->nslots;
+		if (ret && c->jobs[i]->st.error)
+			p2pmem_set_error(c->ctx, "%s", c->jobs[i]->st.message);
+	}
+	if (ret)
+		goto out_error;
+	ret = io_uring_queue_init(entries < 8 ? 8 : entries, &c->ring, 0);
+	if (ret) {
+		p2pmem_set_error(c->ctx, "cannot set up io_uring: %s%s", strerror(-ret),
+				 ret == -ENOSYS || ret == -EPERM ? " (io_uring disabled in this kernel?)" : "");
+		return ret;
+	}
+
+	for (;;) {
+		struct io_uring_cqe *cqe;
+		unsigned int head, seen = 0;
+		bool active = false;
+
+		for (i = 0; i < c->njobs; i++) {
+			struct copy_job *job = c->jobs[i];
+			unsigned int k;
+
+			job_advance(c, job);
+			if (job->phase == PHASE_DONE)
+				continue;
+			active = true;
+			for (k = 0; k < job->nslots; k++) {
+				if (job->slots[k].state != SLOT_IDLE || job->next >= job->len ||
+				    job->st.error || c->cancel)
+					continue;
+				slot_start(c, &job->slots[k]);
+			}
+			job_checkpoint(job, false);
+		}
+		if (!active)
+			break;
+		ret = io_uring_submit_and_wait(&c->ring, 1);
+		if (ret < 0 && ret != -EINTR) {
+			p2pmem_set_error(c->ctx, "io_uring failed: %s", strerror(-ret));
+			break;
+		}
+		ret = 0;
+		io_uring_for_each_cqe(&c->ring, head, cqe) {
+			handle_cqe(c, cqe);
+			seen++;
+		}
+		io_uring_cq_advance(&c->ring, seen);
+	}
+	io_uring_queue_exit(&c->ring);
+
+out_error:
+	c->wall = now(CLOCK_MONOTONIC) - wall0;
+	c->cpu = cpu_now() - cpu0;
+	if (ret)
+		return ret;
+	for (i = 0; i < c->njobs; i++) {
+		if (c->jobs[i]->st.error) {
+			p2pmem_set_error(c->ctx, "%s", c->jobs[i]->st.message);
+			return c->jobs[i]->st.error;
+		}
+	}
+	if (c->cancel) {
+		p2pmem_set_error(c->ctx, "copy interrupted; `--resume` continues it from the journal");
+		return -ECANCELED;
+	}
+	return 0;
+}
+
+void p2pmem_copy_cancel(struct p2pmem_copy *c)
+{
+	c->cancel = 1;
+}
+
+size_t p2pmem_copy_job_count(const struct p2pmem_copy *c)
+{
+	return c->njobs;
+}
+
+const struct p2pmem_copy_job_stats *p2pmem_copy_job_stats(const struct p2pmem_copy *c, size_t i)
+{
+	return i < c->njobs ? &c->jobs[i]->st : NULL;
+}
+
+uint64_t p2pmem_copy_job_length(const struct p2pmem_copy *c, size_t i)
+{
+	return i < c->njobs ? c->jobs[i]->len : 0;
+}
+
+const char *p2pmem_copy_job_journal(const struct p2pmem_copy *c, size_t i)
+{
+	return i < c->njobs ? c->jobs[i]->journal.path : NULL;
+}
+
+double p2pmem_copy_wall_seconds(const struct p2pmem_copy *c)
+{
+	return c->wall;
+}
+
+double p2pmem_copy_cpu_seconds(const struct p2pmem_copy *c)
+{
+	return c->cpu;
+}

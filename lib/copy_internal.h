@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private structures of the copy engine.
+ */
+#ifndef P2PMEM_COPY_INTERNAL_H
+#define P2PMEM_COPY_INTERNAL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "internal.h"
+
+/**
+ * struct copy_target - one side of a copy job, opened for O_DIRECT
+ * @name: as the user gave it
+ * @fd: the open file
+ * @is_blockdev: a block device (fixed size) rather than a regular file
+ * @size: bytes (device size, or file size)
+ * @align: O_DIRECT alignment for offsets and lengths
+ * @disk: the whole disk's device number (partitions resolve to their disk)
+ * @disk_start: byte offset of this device on @disk (partition start)
+ * @ino: inode, for regular files (with @disk = st_dev)
+ * @pci: the PCI function holding the data, or NULL
+ */
+struct copy_target {
+	char *name;
+	int fd;
+	bool is_blockdev;
+	uint64_t size;
+	unsigned int align;
+	dev_t disk;
+	uint64_t disk_start;
+	ino_t ino;
+	struct p2pmem_pci_dev *pci;
+};
+
+int copy_target_open(struct p2pmem_ctx *ctx, struct copy_target *t,
+		     const char *name, bool write);
+void copy_target_close(struct copy_target *t);
+bool copy_targets_overlap(const struct copy_target *a, uint64_t aoff,
+			  const struct copy_target *b, uint64_t boff,
+			  uint64_t len);
+
+/**
+ * struct copy_journal - where a job stands, on disk, for --resume
+ * @path: the journal file
+ * @identity: what the job is (sources, offsets, length, block size)
+ * @written: every byte below this is written (and durable)
+ * @verified: every byte below this is read back and equal
+ */
+struct copy_journal {
+	char path[512];
+	char identity[1024];
+	uint64_t written;
+	uint64_t verified;
+};
+
+void copy_journal_init(struct copy_journal *j, const char *dir,
+		       const char *identity);
+bool copy_journal_load(struct copy_journal *j);
+int copy_journal_save(const struct copy_journal *j);
+void copy_journal_remove(const struct copy_journal *j);
+
+#endif /* P2PMEM_COPY_INTERNAL_H */
