@@ -115,6 +115,15 @@ static json_object *json_dev(const struct p2pmem_pci_dev *dev)
 	} else {
 		json_object_object_add(o, "acs", NULL);
 	}
+	if (p2pmem_pci_dev_iommu_group(dev) >= 0) {
+		json_object *io = json_object_new_object();
+
+		json_object_object_add(io, "group", json_object_new_int(p2pmem_pci_dev_iommu_group(dev)));
+		json_object_object_add(io, "type", jstr_or_null(p2pmem_pci_dev_iommu_type(dev)));
+		json_object_object_add(o, "iommu", io);
+	} else {
+		json_object_object_add(o, "iommu", NULL);
+	}
 	json_object_object_add(o, "provider", p ? json_provider(p) : NULL);
 	json_object_object_add(o, "devices", json_devnames(dev));
 	for (c = p2pmem_pci_dev_first_child(dev); c; c = p2pmem_pci_dev_next_sibling(c))

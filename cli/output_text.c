@@ -59,6 +59,9 @@ static void text_dev_line(const struct p2pmem_pci_dev *dev)
 	if (p2pmem_pci_dev_has_acs(dev) &&
 	    (p2pmem_pci_dev_acs_ctrl(dev) & P2PMEM_ACS_REDIRECT_MASK))
 		printf(" ACS-redirect(ctrl=0x%04x)", p2pmem_pci_dev_acs_ctrl(dev));
+	if (p2pmem_pci_dev_iommu_group(dev) >= 0)
+		printf(" iommu=%d(%s)", p2pmem_pci_dev_iommu_group(dev),
+		       p2pmem_pci_dev_iommu_type(dev) ? p2pmem_pci_dev_iommu_type(dev) : "?");
 	switch (p2pmem_pci_dev_cfg_state(dev)) {
 	case P2PMEM_CFG_MALFORMED:
 	case P2PMEM_CFG_UNREADABLE:

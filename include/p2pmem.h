@@ -154,6 +154,16 @@ const char *p2pmem_pci_dev_class_name(const struct p2pmem_pci_dev *dev);
  */
 size_t p2pmem_pci_dev_devname_count(const struct p2pmem_pci_dev *dev);
 const char *p2pmem_pci_dev_devname(const struct p2pmem_pci_dev *dev, size_t i);
+/**
+ * p2pmem_pci_dev_iommu_group() - the function's IOMMU group, -1 if none
+ * (no IOMMU, or it is off)
+ */
+int p2pmem_pci_dev_iommu_group(const struct p2pmem_pci_dev *dev);
+/**
+ * p2pmem_pci_dev_iommu_type() - the group's domain type: "DMA", "DMA-FQ"
+ * (addresses translated), "identity" (pass-through), or NULL
+ */
+const char *p2pmem_pci_dev_iommu_type(const struct p2pmem_pci_dev *dev);
 /** the provider on this function, or NULL */
 struct p2pmem_provider *p2pmem_pci_dev_provider(const struct p2pmem_pci_dev *dev);
 

@@ -174,6 +174,30 @@ static void explain_host_bridge(struct p2pmem_verdict *v, struct client_verdict 
 		p->bdf, c->bdf, d->why);
 }
 
+/*
+ * An IOMMU does not change the kernel's answer, but it changes what the
+ * answer means: through the host bridge, p2p addresses are translated
+ * (and QEMU's virtual IOMMU gets them wrong); with bus addresses below a
+ * switch the TLPs never reach it. Say so once per function.
+ */
+static void note_iommu(struct p2pmem_verdict *v, const struct p2pmem_pci_dev *dev)
+{
+	const char *type = p2pmem_pci_dev_iommu_type(dev);
+	char tag[48];
+
+	if (dev->iommu_group < 0)
+		return;
+	snprintf(tag, sizeof(tag), "IOMMU group %d", dev->iommu_group);
+	if (strstr(v->warning, dev->bdf) && strstr(v->warning, tag))
+		return;
+	appendf(v->warning, sizeof(v->warning),
+		"%s%s is in %s (%s): %s", v->warning[0] ? "; " : "", dev->bdf, tag,
+		type ? type : "type unknown",
+		type && strcmp(type, "identity") == 0 ?
+		"DMA addresses are not translated" :
+		"DMA through the host bridge is translated by the IOMMU; bus-address p2p below a switch bypasses it");
+}
+
 static int calc_one(struct p2pmem_verdict *v, struct client_verdict *cv)
 {
 	struct p2pmem_pci_dev *a = v->provider, *b = cv->client, *bb;
@@ -184,6 +208,8 @@ static int calc_one(struct p2pmem_verdict *v, struct client_verdict *cv)
 	cv->acs[0] = '\0';
 	cv->reason[0] = '\0';
 	cv->npath = 0;
+	note_iommu(v, v->provider);
+	note_iommu(v, b);
 
 	while (a) {
 		dist_b = 0;

@@ -42,6 +42,9 @@ struct p2pmem_pci_dev {
 	struct p2pmem_pci_dev *next_sibling;
 	struct p2pmem_pci_dev *next;		/* all functions, BDF order */
 
+	int iommu_group;		/* -1: none */
+	char iommu_type[16];
+
 	char **devnames;
 	size_t ndevnames;
 	struct p2pmem_provider *provider;

@@ -184,6 +184,29 @@ static void read_ids(struct p2pmem_pci_dev *dev)
 		dev->class = (uint32_t)v;
 }
 
+/*
+ * <dev>/iommu_group -> ../../kernel/iommu_groups/N exists only when an
+ * IOMMU is on; the group's type says whether DMA addresses are translated.
+ */
+static void read_iommu(struct p2pmem_pci_dev *dev)
+{
+	char *group = p2pmem_link_basename(dev->syspath, "iommu_group");
+	char dir[PATH_MAX];
+	uint64_t n;
+
+	dev->iommu_group = -1;
+	dev->iommu_type[0] = '\0';
+	if (!group)
+		return;
+	if (p2pmem_parse_u64(group, &n) == 0 && n <= INT32_MAX) {
+		dev->iommu_group = (int)n;
+		snprintf(dir, sizeof(dir), "%s/iommu_group", dev->syspath);
+		if (p2pmem_read_attr(dir, "type", dev->iommu_type, sizeof(dev->iommu_type)))
+			dev->iommu_type[0] = '\0';
+	}
+	free(group);
+}
+
 static struct p2pmem_pci_dev *dev_new(struct p2pmem_ctx *ctx, const char *devices,
 				      const char *name, uint32_t dom,
 				      uint8_t bus, uint8_t devfn)
@@ -208,6 +231,7 @@ static struct p2pmem_pci_dev *dev_new(struct p2pmem_ctx *ctx, const char *device
 	read_config(dev, CFG_SCAN);
 	read_ids(dev);
 	dev->driver = p2pmem_link_basename(dev->syspath, "driver");
+	read_iommu(dev);
 	return dev;
 }
 
@@ -446,6 +470,16 @@ size_t p2pmem_pci_dev_devname_count(const struct p2pmem_pci_dev *dev)
 const char *p2pmem_pci_dev_devname(const struct p2pmem_pci_dev *dev, size_t i)
 {
 	return i < dev->ndevnames ? dev->devnames[i] : NULL;
+}
+
+int p2pmem_pci_dev_iommu_group(const struct p2pmem_pci_dev *dev)
+{
+	return dev->iommu_group;
+}
+
+const char *p2pmem_pci_dev_iommu_type(const struct p2pmem_pci_dev *dev)
+{
+	return dev->iommu_group >= 0 && dev->iommu_type[0] ? dev->iommu_type : NULL;
 }
 
 struct p2pmem_provider *p2pmem_pci_dev_provider(const struct p2pmem_pci_dev *dev)
