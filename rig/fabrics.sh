@@ -1,0 +1,144 @@
+# shellcheck shell=bash
+# rig/fabrics.sh - the rig's fabric profiles, all in one place.
+#
+# A fabric is a function fabric_<name> RUNDIR that creates its backing files
+# (NVMe disk images, the memory card's backing file) in RUNDIR and prints the
+# QEMU arguments for its devices, one per line.  fabric_<name>_doc prints one
+# line of description.  The PCI tree the guest must see is in
+# rig/fabrics/<name>.tree (checked by tests/vm/fabric.sh on both kernels); the
+# comment above each function draws the same tree.
+#
+# Common to all fabrics (DESIGN.md section 4):
+#   - NVMe drives: QEMU "nvme", a 64 MiB CMB (BAR2), raw 256 MiB sparse images,
+#     serials p2pmem-a / p2pmem-b (nvme0/nvme1 names may swap: use the BDFs).
+#   - memory card: "ivshmem-plain", BAR2 = 256 MiB of a shared host file.
+#   - every port has an explicit address, chassis and slot, so the guest BDFs
+#     are fixed; the q35 chipset functions (00:00.0, 00:1f.*) are always there.
+#   - QEMU IDs: 1b36:000c pcie-root-port, 104c:8232 x3130-upstream,
+#     104c:8233 xio3130-downstream, 1b36:0010 nvme, 1af4:1110 ivshmem.
+
+RIG_DISK_SIZE=${RIG_DISK_SIZE:-256M}
+RIG_CMB_MB=${RIG_CMB_MB:-64}
+RIG_MEMCARD_SIZE=${RIG_MEMCARD_SIZE:-256M}
+
+fabric_names() { printf '%s\n' switch split deep; }
+
+fabric_exists() {
+	local f
+	for f in $(fabric_names); do [ "$f" = "${1:-}" ] && return 0; done
+	return 1
+}
+
+# --- building blocks (each prints QEMU arguments, one per line) -------------
+
+# root_port ID ADDR CHASSIS: a pcie-root-port on pcie.0 at 00:ADDR.0
+root_port() {
+	printf '%s\n' -device "pcie-root-port,id=$1,bus=pcie.0,addr=$2,chassis=$3,slot=$3"
+}
+
+# switch_up ID BUS: the upstream port of a switch below port BUS
+switch_up() {
+	printf '%s\n' -device "x3130-upstream,id=$1,bus=$2,addr=0"
+}
+
+# switch_down ID UPSTREAM ADDR CHASSIS: one downstream port of a switch
+switch_down() {
+	printf '%s\n' -device "xio3130-downstream,id=$1,bus=$2,addr=$3,chassis=$4,slot=$4"
+}
+
+# nvme RUNDIR NAME BUS: an NVMe drive with a CMB and a fresh raw image
+nvme() {
+	local img=$1/nvme-$2.img
+	truncate -s "$RIG_DISK_SIZE" "$img"
+	printf '%s\n' -drive "file=$img,if=none,id=drv-$2,format=raw,cache=unsafe" \
+		-device "nvme,id=nvme-$2,serial=p2pmem-$2,drive=drv-$2,cmb_size_mb=$RIG_CMB_MB,bus=$3,addr=0"
+}
+
+# memcard RUNDIR BUS: a memory card (ivshmem BAR2 backed by a shared file)
+memcard() {
+	local mem=$1/memcard.mem
+	truncate -s "$RIG_MEMCARD_SIZE" "$mem"
+	printf '%s\n' -object "memory-backend-file,id=memcard-mem,share=on,mem-path=$mem,size=$RIG_MEMCARD_SIZE" \
+		-device "ivshmem-plain,id=memcard,memdev=memcard-mem,bus=$2,addr=0"
+}
+
+# --- switch ------------------------------------------------------------------
+# Two NVMe drives below one PCIe switch (p2p through the switch: distance 4,
+# map type bus-addr); the memory card on another root port (host bridge path).
+#
+#   00:00.0 host bridge (q35)
+#   00:02.0 pcie-root-port rp0 ------------------------- bus 01
+#   |   01:00.0 x3130-upstream sw0 --------------------- bus 02
+#   |       02:00.0 xio3130-downstream sw0-d0 ---------- bus 03
+#   |       |   03:00.0 nvme a (CMB 64 MiB in BAR2)
+#   |       02:01.0 xio3130-downstream sw0-d1 ---------- bus 04
+#   |           04:00.0 nvme b (CMB 64 MiB in BAR2)
+#   00:03.0 pcie-root-port rp1 ------------------------- bus 05
+#   |   05:00.0 ivshmem memory card (BAR2 256 MiB)
+#   00:1f.0/.2/.3 ICH9 LPC, SATA, SMBus (q35)
+fabric_switch_doc() { echo "two NVMe below one switch; memory card on another root port"; }
+fabric_switch() {
+	root_port rp0 0x2 1
+	switch_up sw0 rp0
+	switch_down sw0-d0 sw0 0x0 2
+	switch_down sw0-d1 sw0 0x1 3
+	nvme "$1" a sw0-d0
+	nvme "$1" b sw0-d1
+	root_port rp1 0x3 4
+	memcard "$1" rp1
+}
+
+# --- split -------------------------------------------------------------------
+# Each NVMe drive on its own root port: no common upstream bridge, the path goes
+# through the q35 host bridge (8086:29c0, not whitelisted): not-supported; the
+# kernel refuses p2p DMA with EREMOTEIO.
+#
+#   00:00.0 host bridge (q35)
+#   00:02.0 pcie-root-port rp0 ------------------------- bus 01
+#   |   01:00.0 nvme a
+#   00:03.0 pcie-root-port rp1 ------------------------- bus 02
+#   |   02:00.0 nvme b
+#   00:04.0 pcie-root-port rp2 ------------------------- bus 03
+#   |   03:00.0 ivshmem memory card
+#   00:1f.0/.2/.3 ICH9
+fabric_split_doc() { echo "each NVMe on its own root port (p2p not supported)"; }
+fabric_split() {
+	root_port rp0 0x2 1
+	nvme "$1" a rp0
+	root_port rp1 0x3 2
+	nvme "$1" b rp1
+	root_port rp2 0x4 3
+	memcard "$1" rp2
+}
+
+# --- deep --------------------------------------------------------------------
+# Nested switches: switch sw1 hangs below a downstream port of sw0.  nvme a and
+# the memory card sit below sw1, nvme b directly below sw0.  a <-> b: common
+# bridge 01:00.0, distance 4 + 2 = 6; a <-> memory card: common bridge 04:00.0,
+# distance 4; memory card <-> b: distance 6.  All bus-addr.
+#
+#   00:00.0 host bridge (q35)
+#   00:02.0 pcie-root-port rp0 ------------------------- bus 01
+#   |   01:00.0 x3130-upstream sw0 --------------------- bus 02
+#   |       02:00.0 xio3130-downstream sw0-d0 ---------- bus 03
+#   |       |   03:00.0 x3130-upstream sw1 ------------- bus 04
+#   |       |       04:00.0 xio3130-downstream sw1-d0 -- bus 05
+#   |       |       |   05:00.0 nvme a
+#   |       |       04:01.0 xio3130-downstream sw1-d1 -- bus 06
+#   |       |           06:00.0 ivshmem memory card
+#   |       02:01.0 xio3130-downstream sw0-d1 ---------- bus 07
+#   |           07:00.0 nvme b
+#   00:1f.0/.2/.3 ICH9
+fabric_deep_doc() { echo "nested switches: nvme a + memory card below a switch below a switch, nvme b one level up"; }
+fabric_deep() {
+	root_port rp0 0x2 1
+	switch_up sw0 rp0
+	switch_down sw0-d0 sw0 0x0 2
+	switch_down sw0-d1 sw0 0x1 3
+	switch_up sw1 sw0-d0
+	switch_down sw1-d0 sw1 0x0 4
+	switch_down sw1-d1 sw1 0x1 5
+	nvme "$1" a sw1-d0
+	memcard "$1" sw1-d1
+	nvme "$1" b sw0-d1
+}

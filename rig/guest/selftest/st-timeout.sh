@@ -1,0 +1,3 @@
+#!/bin/sh
+# selftest: a test that runs past the per-test limit (killed in the guest)
+sleep 1000
