@@ -368,7 +368,8 @@ struct p2pmem_copy;
  * @queue_depth: buffers in flight per job (0: 4)
  * @flags: P2PMEM_COPY_*
  * @provider: the provider for every job, or NULL: the best for each pair
- * @journal_dir: where resume journals live (NULL: /var/tmp)
+ * @journal_dir: where resume journals live (NULL: /var/tmp, or /tmp
+ *	where /var/tmp is missing); it must be writable
  * @progress: called after completions with the bytes done and total over
  *	all jobs (copy and verify phases both count); may be NULL
  * @progress_arg: passed to @progress

@@ -214,14 +214,43 @@ static int choose_pool(struct p2pmem_copy *c, struct copy_job *job)
 	return ret;
 }
 
+/*
+ * The journal directory must be usable before any byte moves: a copy that
+ * cannot record its progress cannot be resumed. The default, /var/tmp,
+ * falls back to /tmp where it is missing (minimal systems); a directory
+ * the caller named does not.
+ */
+static int journal_dir(struct p2pmem_copy *c, const char **dirp)
+{
+	const char *dir = c->opts.journal_dir;
+
+	if (!dir) {
+		*dirp = access("/var/tmp", W_OK | X_OK) == 0 ? "/var/tmp" : "/tmp";
+		return 0;
+	}
+	if (access(dir, W_OK | X_OK) != 0) {
+		int ret = -errno;
+
+		p2pmem_set_error(c->ctx, "cannot keep resume journals in %s: %s; --journal-dir names another directory",
+				 dir, strerror(errno));
+		return ret;
+	}
+	*dirp = dir;
+	return 0;
+}
+
 int p2pmem_copy_add(struct p2pmem_copy *c, const char *src, uint64_t src_off,
 		    const char *dst, uint64_t dst_off, uint64_t len)
 {
 	char identity[1024], *rs, *rd;
 	struct copy_job *job, **jobs;
+	const char *jdir = NULL;
 	int ret;
 
 	p2pmem_clear_error(c->ctx);
+	ret = journal_dir(c, &jdir);
+	if (ret)
+		return ret;
 	job = calloc(1, sizeof(*job));
 	if (!job)
 		return -ENOMEM;
@@ -275,7 +304,7 @@ int p2pmem_copy_add(struct p2pmem_copy *c, const char *src, uint64_t src_off,
 		 rs ? rs : src, src_off, rd ? rd : dst, dst_off, len);
 	free(rs);
 	free(rd);
-	copy_journal_init(&job->journal, c->opts.journal_dir, identity);
+	copy_journal_init(&job->journal, jdir, identity);
 	job->st.p2p = p2pmem_pool_provider(job->pool) != NULL;
 	snprintf(job->st.where, sizeof(job->st.where), "%s", p2pmem_pool_describe(job->pool));
 

@@ -45,6 +45,7 @@ expect_exit 2 'ends beyond it' -- "$P2PMEM_BIN" copy $j --allow-host-bounce --sr
 expect_exit 2 'not a size' -- "$P2PMEM_BIN" copy $j --bs lots "$work/src" "$work/x"
 expect_exit 2 'needs SRC DST pairs' -- "$P2PMEM_BIN" copy $j "$work/src"
 expect_exit 2 'cannot use .*missing: No such file' -- "$P2PMEM_BIN" copy $j --allow-host-bounce "$work/missing" "$work/x"
+expect_exit 2 'cannot keep resume journals in /nonexistent' -- "$P2PMEM_BIN" copy --journal-dir /nonexistent --allow-host-bounce "$work/src" "$work/x"
 expect_exit 2 'neither a block device nor a regular file' -- "$P2PMEM_BIN" copy $j --allow-host-bounce /dev/null "$work/x"
 
 # Resume after a failure: a destination filesystem too small for the copy
