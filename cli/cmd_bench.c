@@ -175,6 +175,15 @@ static double alloc_cost(struct p2pmem_ctx *ctx, const struct p2pmem_pool_opts *
 		snprintf(err, errlen, "%s", p2pmem_ctx_last_error(ctx));
 		return -1;
 	}
+	/* Steady state: a pool maps its chunk once, before the loop. */
+	if (!(flags & P2PMEM_POOL_NO_SUBALLOC)) {
+		if (p2pmem_buf_alloc(pool, size, &buf)) {
+			snprintf(err, errlen, "%s", p2pmem_ctx_last_error(ctx));
+			p2pmem_pool_free(pool);
+			return -1;
+		}
+		p2pmem_buf_free(buf);
+	}
 	t0 = seconds(CLOCK_MONOTONIC);
 	for (i = 0; i < n; i++) {
 		if (p2pmem_buf_alloc(pool, size, &buf)) {

@@ -32,6 +32,7 @@ static const char copy_usage[] =
 	"  --allow-host-bounce  use host memory when no provider reaches both\n"
 	"  --resume             continue an interrupted copy from its journal\n"
 	"  --journal-dir DIR    where journals live (default /var/tmp)\n"
+	"  -q, --quiet          no progress bar\n"
 	"  -o json              summary as JSON (see p2pmem(1))\n"
 	"Sizes take K, M, G suffixes (binary). Exit: 0 done, 1 failed or\n"
 	"interrupted (--resume continues), 2 bad input.\n";
@@ -41,9 +42,12 @@ enum {
 	OPT_QD, OPT_VERIFY, OPT_BOUNCE, OPT_RESUME, OPT_JOURNAL_DIR,
 };
 
+#define OPT_QUIET 'q'
+
 struct copy_args {
 	uint64_t src_off, dst_off, length, bs, qd;
 	unsigned int flags;
+	bool quiet;
 	const char *provider, *journal_dir;
 };
 
@@ -62,6 +66,7 @@ static int copy_opt(void *priv, int c, const char *arg)
 	case OPT_VERIFY: a->flags |= P2PMEM_COPY_VERIFY; return 0;
 	case OPT_BOUNCE: a->flags |= P2PMEM_COPY_ALLOW_HOST_BOUNCE; return 0;
 	case OPT_RESUME: a->flags |= P2PMEM_COPY_RESUME; return 0;
+	case OPT_QUIET: a->quiet = true; return 0;
 	}
 	return EXIT_BAD_INPUT;
 }
@@ -197,11 +202,13 @@ int cmd_copy(struct cli_opts *o, int argc, char **argv)
 		{ "allow-host-bounce", no_argument, NULL, OPT_BOUNCE },
 		{ "resume", no_argument, NULL, OPT_RESUME },
 		{ "journal-dir", required_argument, NULL, OPT_JOURNAL_DIR },
+		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct copy_args a = { .bs = 1 << 20, .qd = 4 };
 	const struct cli_command cmd = {
-		.usage = copy_usage, .longopts = longopts, .opt = copy_opt, .priv = &a,
+		.usage = copy_usage, .longopts = longopts, .shortopts = "q",
+		.opt = copy_opt, .priv = &a,
 	};
 	struct progress prog = { .tty = isatty(STDERR_FILENO) && o->out != &output_json };
 	struct p2pmem_copy_opts co = { .size = sizeof(co) };
@@ -229,6 +236,7 @@ int cmd_copy(struct cli_opts *o, int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	pairs = argv + optind;
+	prog.tty = prog.tty && !a.quiet;
 	ctx = cli_open(o);
 	if (!ctx)
 		return EXIT_BAD_INPUT;

@@ -42,7 +42,15 @@ struct p2pmem_buf {
 	struct pool_chunk *chunk;
 	size_t off;
 	size_t len;
+	struct p2pmem_buf *next_free;	/* in the pool's recycle list */
 };
+
+/*
+ * Freed buffers wait in a short LIFO list before their range goes back to
+ * the chunk: the common pattern (a copy loop freeing and allocating the
+ * same size) then costs a pointer swap, no malloc and no list walk.
+ */
+#define RECYCLE_MAX 64
 
 struct p2pmem_pool {
 	struct p2pmem_ctx *ctx;
@@ -54,6 +62,8 @@ struct p2pmem_pool {
 	struct pool_chunk *chunks;
 	uint64_t mapped;
 	size_t live;				/* buffers not yet freed */
+	struct p2pmem_buf *recycled;		/* freed, range still held */
+	size_t nrecycled;
 	char desc[128];
 };
 
@@ -256,6 +266,8 @@ static int chunk_give(struct pool_chunk *chunk, size_t off, size_t len)
 	return 0;
 }
 
+static void recycle_drain(struct p2pmem_pool *pool);
+
 int p2pmem_buf_alloc(struct p2pmem_pool *pool, size_t len, struct p2pmem_buf **bufp)
 {
 	struct p2pmem_buf *buf;
@@ -267,10 +279,23 @@ int p2pmem_buf_alloc(struct p2pmem_pool *pool, size_t len, struct p2pmem_buf **b
 	if (!len)
 		return -EINVAL;
 	len = round_up(len, BUF_ALIGN);
+	for (struct p2pmem_buf **pos = &pool->recycled; *pos; pos = &(*pos)->next_free) {
+		if ((*pos)->len == len) {
+			buf = *pos;
+			*pos = buf->next_free;
+			pool->nrecycled--;
+			pool->live++;
+			*bufp = buf;
+			return 0;
+		}
+	}
 	buf = malloc(sizeof(*buf));
 	if (!buf)
 		return -ENOMEM;
 	if (!(pool->flags & P2PMEM_POOL_NO_SUBALLOC)) {
+		/* Recycled ranges of other sizes may make room: merge them. */
+		if (pool->recycled)
+			recycle_drain(pool);
 		for (chunk = pool->chunks; chunk; chunk = chunk->next)
 			if (chunk_take(chunk, len, &off))
 				break;
@@ -315,13 +340,9 @@ static void chunk_unmap(struct p2pmem_pool *pool, struct pool_chunk *chunk)
 	free(chunk);
 }
 
-void p2pmem_buf_free(struct p2pmem_buf *buf)
+/* Return a buffer's range to its chunk for good. */
+static void buf_release(struct p2pmem_pool *pool, struct p2pmem_buf *buf)
 {
-	struct p2pmem_pool *pool;
-
-	if (!buf)
-		return;
-	pool = buf->pool;
 	/*
 	 * A one-buffer mapping goes back to the provider at once. Should the
 	 * free list need memory we do not have, the range stays lost until
@@ -331,14 +352,43 @@ void p2pmem_buf_free(struct p2pmem_buf *buf)
 		chunk_unmap(pool, buf->chunk);
 	else
 		(void)chunk_give(buf->chunk, buf->off, buf->len);
-	pool->live--;
 	free(buf);
+}
+
+void p2pmem_buf_free(struct p2pmem_buf *buf)
+{
+	struct p2pmem_pool *pool;
+
+	if (!buf)
+		return;
+	pool = buf->pool;
+	pool->live--;
+	if (!(pool->flags & P2PMEM_POOL_NO_SUBALLOC) && pool->nrecycled < RECYCLE_MAX) {
+		buf->next_free = pool->recycled;
+		pool->recycled = buf;
+		pool->nrecycled++;
+		return;
+	}
+	buf_release(pool, buf);
+}
+
+/* Give every recycled range back (before a bigger allocation, or unmap). */
+static void recycle_drain(struct p2pmem_pool *pool)
+{
+	while (pool->recycled) {
+		struct p2pmem_buf *buf = pool->recycled;
+
+		pool->recycled = buf->next_free;
+		buf_release(pool, buf);
+	}
+	pool->nrecycled = 0;
 }
 
 void p2pmem_pool_free(struct p2pmem_pool *pool)
 {
 	if (!pool)
 		return;
+	recycle_drain(pool);
 	while (pool->chunks)
 		chunk_unmap(pool, pool->chunks);
 	free(pool->clients);

@@ -23,7 +23,13 @@ show p2pmem list || fail "p2pmem list failed"
 show p2pmem check --provider "$b" "$a" || fail "p2pmem check refused a pair below one switch"
 
 echo
-echo "--- p2p copy: $SIZE $na -> CMB of $b (upstream p2pmem/allocate) -> $nb"
+echo "--- the copy engine: $SIZE $na -> p2p memory -> $nb (io_uring, O_DIRECT, 4 buffers in flight)"
+head -c 33554432 /dev/urandom | dd of="$na" bs=1048576 2>/dev/null
+show p2pmem copy --quiet --verify --length "$SIZE" --bs "$CHUNK" --qd 4 "$na" "$nb" ||
+	fail "p2pmem copy failed"
+
+echo
+echo "--- where a p2p buffer lives: one buffer of the same size, its physical pages"
 echo "    (synchronous O_DIRECT pread/pwrite loop, $CHUNK chunks, tests/vm/p2p-copy.c)"
 p2p-copy -s "$SIZE" -c "$CHUNK" -b "$b" "$na" "$nb" | tee /tmp/p2p.out
 [ "$(grep -c 'status=ok' /tmp/p2p.out)" -eq 1 ] || fail "the p2p copy failed"
@@ -32,6 +38,11 @@ echo
 echo "--- the same copy through host memory (same program, VM and chunk size)"
 p2p-copy -s "$SIZE" -c "$CHUNK" -b host "$na" "$nb" | tee /tmp/host.out
 [ "$(grep -c 'status=ok' /tmp/host.out)" -eq 1 ] || fail "the host-memory copy failed"
+
+echo
+echo "--- p2pmem bench: engine through p2p memory vs host memory vs the synchronous loop"
+show p2pmem bench --length 16M --bs "$CHUNK" --qd 1,4 --allocs 500 "$na" "$nb" ||
+	fail "p2pmem bench failed"
 
 mibps() { sed -n 's/.* mibps=\([0-9.]*\) .*/\1/p' "$1"; }
 range() { sed -n 's/^p2p-copy: buffer: physical \(.*\) (contiguous)/\1/p' "$1"; }

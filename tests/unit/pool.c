@@ -33,6 +33,14 @@ static void check_host_suballoc(void)
 	for (i = 0; i < 8; i++)
 		for (j = 0; j < p2pmem_buf_len(b[i]); j += 4096)
 			CHECK(((unsigned char *)p2pmem_buf_addr(b[i]))[j] == i);
+	/* A freed buffer is handed out again for the same size. */
+	{
+		void *addr = p2pmem_buf_addr(b[7]);
+
+		p2pmem_buf_free(b[7]);
+		CHECK_EQ_INT(p2pmem_buf_alloc(pool, 100007, &b[7]), 0);
+		CHECK(p2pmem_buf_addr(b[7]) == addr);
+	}
 	/* Freed neighbours merge: a buffer three times as big fits again. */
 	p2pmem_buf_free(b[2]);
 	p2pmem_buf_free(b[4]);
