@@ -39,6 +39,11 @@ expect_exit 0 '0000:04:00.0 1b36:0010 NVMe controller \[nvme\] <provider nvme-cm
 expect_exit 0 'ACS-redirect\(ctrl=0x001d\)' -- fx acs topo
 expect_exit 0 '"0000:01:00.0" -> "0000:02:00.0"' -- fx switch topo --dot
 expect_exit 0 'host bridge id 8086:2030 from 0002:00:04.0' -- fx whitelist topo
+# p2pmem.ko providers: listed with their backend and name; offline ones not.
+expect_exit 0 '0000:04:00.0  memory    kmod       256.0 MiB  200.0 MiB yes' -- fx kmod list
+expect_exit 0 '"name": "p2pmem1"' -- fx kmod list -o json
+if fx kmod list | grep -q 06:00.0; then echo "FAIL: an offline provider is listed"; fails=$((fails + 1)); fi
+expect_exit 0 'provider  0000:04:00.0 \(memory, kmod, 200.0 MiB of 256.0 MiB free\)' -- fx kmod check /dev/nvme1n1
 # IOMMU: the same answer, with what translation means.
 expect_exit 0 '0000:04:00.0 is in IOMMU group 1 \(DMA\): DMA through the host bridge is translated' -- fx iommu check --provider 0000:03:00.0 /dev/nvme1n1
 expect_exit 1 '0000:05:00.0 is in IOMMU group 2 \(identity\): DMA addresses are not translated' -- fx iommu check --provider 0000:03:00.0 /dev/nvme2n1
