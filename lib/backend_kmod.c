@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -76,7 +75,6 @@ static int kmod_map(struct p2pmem_provider *prov,
 	uint32_t ids[P2PMEM_MAX_CLIENTS];
 	struct p2pmem_clients decl = { 0 };
 	char path[PATH_MAX];
-	void *addr;
 	size_t i;
 	int fd, ret;
 
@@ -107,17 +105,7 @@ static int kmod_map(struct p2pmem_provider *prov,
 		close(fd);
 		return ret;
 	}
-	addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	ret = addr == MAP_FAILED ? -errno : 0;
-	close(fd);
-	if (ret) {
-		p2pmem_set_error(ctx, "cannot allocate %zu bytes from %s: %s%s", len,
-				 prov->name, strerror(-ret),
-				 ret == -ENOMEM ? " (its p2p memory is used up)" : "");
-		return ret;
-	}
-	*addrp = addr;
-	return 0;
+	return p2pmem_provider_mmap(prov, fd, len, addrp);
 }
 
 const struct p2pmem_backend_ops p2pmem_backend_kmod = {

@@ -14,7 +14,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,7 +54,6 @@ static int upstream_map(struct p2pmem_provider *prov,
 {
 	struct p2pmem_ctx *ctx = prov->dev->ctx;
 	char path[PATH_MAX];
-	void *addr;
 	int fd, ret;
 
 	(void)clients;
@@ -68,17 +66,7 @@ static int upstream_map(struct p2pmem_provider *prov,
 				 errno == EACCES ? " (p2p memory needs root)" : "");
 		return ret;
 	}
-	addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	ret = addr == MAP_FAILED ? -errno : 0;
-	close(fd);	/* the mapping keeps the allocation */
-	if (ret) {
-		p2pmem_set_error(ctx, "cannot allocate %zu bytes from %s: %s%s", len,
-				 prov->dev->bdf, strerror(-ret),
-				 ret == -ENOMEM ? " (its p2p memory is used up)" : "");
-		return ret;
-	}
-	*addrp = addr;
-	return 0;
+	return p2pmem_provider_mmap(prov, fd, len, addrp);
 }
 
 const struct p2pmem_backend_ops p2pmem_backend_upstream = {

@@ -143,6 +143,8 @@ int p2pmem_provider_add(struct p2pmem_ctx *ctx, struct p2pmem_pci_dev *dev,
 			const struct p2pmem_backend_ops *backend,
 			const char *name, const char *path, uint64_t size,
 			uint64_t available, bool published);
+int p2pmem_provider_mmap(struct p2pmem_provider *prov, int fd, size_t len,
+			 void **addrp);
 
 /* host_bridge.c */
 /**

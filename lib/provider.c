@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -71,6 +73,29 @@ int p2pmem_provider_add(struct p2pmem_ctx *ctx, struct p2pmem_pci_dev *dev,
 	*pos = prov;
 	dev->provider = prov;
 	ctx->nproviders++;
+	return 0;
+}
+
+/**
+ * p2pmem_provider_mmap() - one allocation: map @len bytes of @fd, close it
+ *
+ * Both backends allocate the same way, one MAP_SHARED mapping at offset 0
+ * of an open file; the mapping keeps the allocation, not the file.
+ */
+int p2pmem_provider_mmap(struct p2pmem_provider *prov, int fd, size_t len,
+			 void **addrp)
+{
+	void *addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	int ret = addr == MAP_FAILED ? -errno : 0;
+
+	close(fd);
+	if (ret) {
+		p2pmem_set_error(prov->dev->ctx, "cannot allocate %zu bytes from %s (%s): %s%s",
+				 len, prov->dev->bdf, prov->name, strerror(-ret),
+				 ret == -ENOMEM ? " (its p2p memory is used up)" : "");
+		return ret;
+	}
+	*addrp = addr;
 	return 0;
 }
 
