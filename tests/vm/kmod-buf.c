@@ -536,9 +536,13 @@ static int cmd_dio_loop(const char *src)
 	char *p;
 
 	sfd = open(src, O_RDONLY | O_DIRECT);
+	if (sfd < 0) {
+		say("FAIL: open %s: %s\n", src, strerror(errno));
+		return 1;
+	}
 	fd = open_declared();
-	if (sfd < 0 || fd < 0 || !(p = map_buf(fd, size))) {
-		say("FAIL: cannot set up\n");
+	if (fd < 0 || !(p = map_buf(fd, size))) {
+		say("FAIL: open/declare/mmap %s: %s\n", dev, strerror(fd < 0 ? -fd : errno));
 		return 1;
 	}
 	signal(SIGBUS, on_sigbus);
@@ -610,10 +614,17 @@ static int cmd_reset_loop(const char *src, const char *dst, long rounds)
 
 	sfd = open(src, O_RDWR | O_DIRECT);
 	dfd = open(dst, O_RDWR | O_DIRECT);
+	if (sfd < 0 || dfd < 0) {
+		say("FAIL: open %s / %s: %s\n", src, dst, strerror(errno));
+		return 1;
+	}
 	fd = open_declared();
-	if (sfd < 0 || dfd < 0 || fd < 0 || !(p = map_buf(fd, size)) ||
-	    posix_memalign(&host, PAGE, chunk)) {
-		say("FAIL: cannot set up\n");
+	if (fd < 0) {
+		say("FAIL: open/declare %s: %s\n", dev, strerror(-fd));
+		return 1;
+	}
+	if (!(p = map_buf(fd, size)) || posix_memalign(&host, PAGE, chunk)) {
+		say("FAIL: mmap %" PRIu64 " bytes of %s: %s\n", size, dev, strerror(errno));
 		return 1;
 	}
 	for (uint64_t o = 0; o < size; o += chunk) {
