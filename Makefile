@@ -54,7 +54,16 @@ $(B)/$(SONAME): $(LIB_OBJS) lib/libp2pmem.map
 $(B)/p2pmem: $(CLI_OBJS) $(B)/libp2pmem.a
 	$(CC) -o $@ $(CLI_OBJS) $(B)/libp2pmem.a $(JSON_LIBS) $(LIB_LIBS)
 
-$(B)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(B)/libp2pmem.a
+# The kernel module's distance rule, built for userspace against a shim.
+$(B)/tests/unit/kmod_distance: tests/unit/kmod_distance.c kmod/distance.c \
+		kmod/distance.h $(wildcard tests/kshim/*.h tests/kshim/linux/*.h) \
+		tests/unit/unit.h tests/unit/cases.h $(B)/libp2pmem.a
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Itests/unit \
+		-Itests/kshim -o $@ tests/unit/kmod_distance.c kmod/distance.c \
+		$(B)/libp2pmem.a $(LIB_LIBS)
+
+$(B)/tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/cases.h $(B)/libp2pmem.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libp2pmem.a $(LIB_LIBS)
 

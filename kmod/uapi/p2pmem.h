@@ -27,10 +27,21 @@
  *   bar          the BAR index serving the pool
  *   bus_offset   CPU physical address minus PCI bus address (always 0:
  *                providers with an offset are refused)
+ *   iommu        the provider's IOMMU domain: "none" (no IOMMU group),
+ *                "identity", "dma", "dma-fq", "unmanaged", "blocked", "other"
+ *   range        (root only) CPU physical range of the pool, "0xSTART-0xEND"
+ *                (the BAR trimmed to 2 MiB alignment)
  *   stats/allocations  successful allocations since load
  *   stats/failures     refused or failed allocations
  *   stats/in_use       bytes allocated now
  *   stats/peak         most bytes allocated at once
+ *   stats/zero_sync_bytes, stats/zero_sync_ns
+ *                      memory cleared while allocating, and the time it took
+ *   stats/zero_bg_bytes, stats/zero_bg_ns
+ *                      memory cleared by the background worker after a free
+ *   stats/revocations  times every mapping was revoked (offline, removal)
+ *
+ * Node mode 0600 root; see kmod/99-p2pmem.rules for handing it to a group.
  */
 #ifndef _UAPI_LINUX_P2PMEM_H
 #define _UAPI_LINUX_P2PMEM_H

@@ -1,19 +1,34 @@
 #!/bin/sh
-# copy-engine: `p2pmem copy` on the P2PDMA kernel (upstream p2pmem/allocate).
-#  switch, deep: a verified 32 MiB copy nvme a -> nvme b through p2p memory
-#    (the buffers in a CMB), checked again byte for byte here; then a copy
-#    whose provider (nvme b's CMB) is unbound mid-copy: it ends with a clear
-#    error, the kernel stays clean, and --resume completes it with another
-#    provider, the data correct.
+# copy-engine: `p2pmem copy` on both kernels: upstream p2pmem/allocate on
+# the P2PDMA kernel, /dev/p2pmemN (p2pmem.ko: the memory card, and on stock
+# the CMBs) on the stock kernel.
+#  switch, deep: a verified 32 MiB copy nvme a -> nvme b through p2p memory,
+#    checked again byte for byte here; then a copy whose provider is unbound
+#    mid-copy (nvme b's CMB; on stock deep the memory card): it ends with a
+#    clear error, the kernel stays clean, and --resume completes it through
+#    another provider, the data correct.
 #  split: no provider reaches both drives: refused (exit 2), and with
 #    --allow-host-bounce done through host memory, reported as such.
-# rig: fabrics=switch,split,deep kernels=p2pdma
-# shellcheck source=tests/vm/lib.sh
-. /tests/lib.sh
+# rig: fabrics=switch,split,deep kernels=p2pdma,stock
+# shellcheck source=tests/vm/kmod-lib.sh
+. /tests/kmod-lib.sh
 need_p2pmem
 
 rig_pair
 expect=$(rig_expected_ab)
+mc=$(kmod_memcard) || fail "no memory card"
+
+# p2pmem.ko: the memory card everywhere, the CMBs on stock (on the P2PDMA
+# kernel they stay upstream's).
+need_kmod
+kmod_load
+kmod_bind "$mc" || fail "cannot bind the memory card $mc to p2pmem_pci"
+kmod_wait_provider "$mc" memory >/dev/null || fail "no memory card provider"
+if [ "$RIG_KERNEL" = stock ]; then
+	kmod_wait_provider "$a" nvme-cmb >/dev/null || fail "no CMB provider for $a"
+	kmod_wait_provider "$b" nvme-cmb >/dev/null || fail "no CMB provider for $b"
+fi
+p2pmem list
 
 # A fresh pattern on nvme a's first 32 MiB.
 head -c 33554432 /dev/urandom >/tmp/pattern || fail "no pattern"
@@ -30,18 +45,19 @@ if [ "$expect" = refused ]; then
 	cat /tmp/out
 	[ $rc -eq 2 ] || fail "copy across split root ports: exit $rc, expected 2 (refused)"
 	grep -q 'no provider reaches both' /tmp/out || fail "no reason given for the refusal"
-	p2pmem copy -o json --allow-host-bounce --verify --length 32M "$na" "$nb" >/tmp/copy.json
+	p2pmem copy -q -o json --allow-host-bounce --verify --length 32M "$na" "$nb" >/tmp/copy.json
 	rc=$?
 	cat /tmp/copy.json
 	[ $rc -eq 0 ] || fail "host-bounced copy: exit $rc"
 	[ "$(jget /tmp/copy.json jobs.0.p2p)" = false ] || fail "a host bounce reported as p2p"
 	same32 "$nb" 0 || fail "$nb differs from the pattern after the host-bounced copy"
 	say "split: refused without --allow-host-bounce, host-bounced and verified with it"
+	kmod_unload
 	exit 0
 fi
 
 # 1. A verified p2p copy.
-p2pmem copy -o json --verify --length 32M --bs 512K --qd 4 "$na" "$nb" >/tmp/copy.json
+p2pmem copy -q -o json --verify --length 32M --bs 512K --qd 4 "$na" "$nb" >/tmp/copy.json
 rc=$?
 cat /tmp/copy.json
 [ $rc -eq 0 ] || fail "p2p copy $na -> $nb: exit $rc"
@@ -51,13 +67,35 @@ same32 "$nb" 0 || fail "$nb differs from the pattern"
 say "p2p copy through $(jget /tmp/copy.json jobs.0.where): verified"
 
 # 2. The provider goes away mid-copy. Copy within nvme a (0 -> 128 MiB)
-# through nvme b's CMB, small blocks so that it is still running when
-# nvme b is unbound.
-p2pmem copy --provider "$b" --bs 64K --qd 2 --length 32M --dst-offset 128M \
+# through the victim's memory, small blocks so that it still runs when the
+# victim is unbound from its driver; unbind as soon as the victim has
+# memory out (the RAM-backed memory card is fast: smaller blocks still).
+if [ "$RIG_KERNEL" = stock ] && [ "$RIG_FABRIC" = deep ]; then
+	victim=$mc bs=4K qd=1 len=64M
+else
+	victim=$b bs=64K qd=2 len=32M
+fi
+in_use() {	# bytes of the victim's p2p memory handed out now
+	# upstream's p2pmem/size, else p2pmem.ko's class device (which sits in
+	# <dev>/p2pmem/ too)
+	if [ -f "$SYS_PCI/$victim/p2pmem/size" ]; then
+		echo $(($(cat "$SYS_PCI/$victim/p2pmem/size") - $(cat "$SYS_PCI/$victim/p2pmem/available")))
+	else
+		p=$(kmod_provider "$victim") && cat "$CLASS/$p/stats/in_use" || echo 0
+	fi
+}
+base=$(in_use)
+driver=$(basename "$(readlink -f "$SYS_PCI/$victim/driver")")
+p2pmem copy -q --provider "$victim" --bs $bs --qd $qd --length $len --dst-offset 128M \
 	--journal-dir /tmp "$na" "$na" >/tmp/unbind.out 2>&1 &
 pid=$!
-sleep 1
-echo "$b" >/sys/bus/pci/drivers/nvme/unbind || fail "cannot unbind $b"
+i=0
+while [ "$(in_use)" -le "$base" ] && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+sleep 0.2
+echo "$victim" >"/sys/bus/pci/drivers/$driver/unbind" || fail "cannot unbind $victim from $driver"
 wait $pid
 rc=$?
 cat /tmp/unbind.out
@@ -65,19 +103,28 @@ cat /tmp/unbind.out
 grep -q 'revoked' /tmp/unbind.out || fail "the error does not say the p2p memory was revoked"
 ls /tmp/p2pmem-copy-*.journal >/dev/null 2>&1 || fail "no journal to resume from"
 
-# 3. Resume: nvme b is gone, the best provider now is nvme a's own CMB.
-p2pmem copy -o json --resume --verify --bs 64K --qd 2 --length 32M --dst-offset 128M \
+# 3. Resume: the victim is gone; another provider serves: nvme a's own CMB
+# for this copy within nvme a. On stock (p2pmem.ko) a read into and a write
+# out of one controller's own CMB at the same time sometimes stall in QEMU
+# (both time out; under upstream P2PDMA they do not): an open problem, see
+# the issue notes. Until it is understood, stock runs one I/O at a time.
+rqd=2
+[ "$RIG_KERNEL" = stock ] && rqd=1
+p2pmem copy -q -o json --resume --verify --bs 64K --qd $rqd --length $len --dst-offset 128M \
 	--journal-dir /tmp "$na" "$na" >/tmp/resume.json
 rc=$?
 cat /tmp/resume.json
 [ $rc -eq 0 ] || fail "resume: exit $rc"
-case "$(jget /tmp/resume.json jobs.0.where)" in
-*"$a"*) ;;
-*) fail "resume did not use the remaining provider $a" ;;
+where=$(jget /tmp/resume.json jobs.0.where)
+case "$where" in
+"p2p "*"$victim"*) fail "resume used the unbound provider $victim" ;;
+"p2p "*) ;;
+*) fail "resume did not use p2p memory: $where" ;;
 esac
 [ "$(jget /tmp/resume.json jobs.0.resumed_at)" != 0 ] || fail "resume started from 0"
 same32 "$na" 128 || fail "$na at 128 MiB differs from the pattern after resume"
-say "unbound provider: copy failed cleanly; resumed at $(jget /tmp/resume.json jobs.0.resumed_at) via $a: verified"
+say "$victim unbound from $driver: copy failed cleanly; resumed at $(jget /tmp/resume.json jobs.0.resumed_at) via $where: verified"
 
-echo "$b" >/sys/bus/pci/drivers/nvme/bind 2>/dev/null
+echo "$victim" >"/sys/bus/pci/drivers/$driver/bind" 2>/dev/null
+kmod_unload
 exit 0

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/p2pmemN: the userspace face of a provider (kmod/uapi/p2pmem.h).
+ *
+ * An open file first declares the devices that will DMA to or from the
+ * memory (P2PMEM_IOC_SET_CLIENTS); the distance rule judges them once, here,
+ * so that a refusal comes with its reason at the point where a person can
+ * act on it.  Then every mmap(MAP_SHARED, offset 0) is one zeroed
+ * allocation, like upstream's p2pmem/allocate.
+ *
+ * Revocation: every file of a provider, whatever node it was opened
+ * through, gets the provider's own address_space as f_mapping (the way
+ * /dev/mem does it), so all its mappings hang off one i_mmap tree and one
+ * unmap_mapping_range() takes them all down.  The pages are inserted at
+ * mmap time; a later fault can only mean the mapping was revoked (or
+ * zapped by the process itself), so the fault handler answers SIGBUS, and
+ * get_user_pages() on it fails with EFAULT.
+ */
+#define pr_fmt(fmt) "p2pmem: " fmt
+
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/pseudo_fs.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "p2pmem_internal.h"
+
+#define P2PMEM_FS_MAGIC 0x70326d6d	/* "p2mm" */
+#define P2PMEM_INSERT_BATCH 64
+
+dev_t p2pmem_devt;
+static struct vfsmount *p2pmem_mnt;
+
+struct p2pmem_file {
+	struct p2pmem_dev *p;
+	struct mutex lock;		/* the declaration */
+	bool declared;
+	int distance;
+	enum p2pmem_map_type map;
+};
+
+static int p2pmem_refuse(struct p2pmem_dev *p, int err, const char *why)
+{
+	atomic64_inc(&p->stats.failures);
+	dev_info_ratelimited(&p->dev, "%s[%d]: mmap refused (%d): %s\n",
+			     current->comm, task_pid_nr(current), err, why);
+	return err;
+}
+
+static vm_fault_t p2pmem_vm_fault(struct vm_fault *vmf)
+{
+	return VM_FAULT_SIGBUS;
+}
+
+static const struct vm_operations_struct p2pmem_vm_ops = {
+	.fault = p2pmem_vm_fault,
+};
+
+static int p2pmem_insert(struct p2pmem_dev *p, struct vm_area_struct *vma,
+			 void *kaddr)
+{
+	unsigned long npages = vma_pages(vma), done = 0, i, n, left;
+	struct page *pages[P2PMEM_INSERT_BATCH];
+	int ret = 0;
+
+	while (done < npages) {
+		n = min_t(unsigned long, npages - done, P2PMEM_INSERT_BATCH);
+		for (i = 0; i < n; i++) {
+			pages[i] = virt_to_page(kaddr + ((done + i) << PAGE_SHIFT));
+			/*
+			 * Kernels after 6.12 keep idle pgmap pages at refcount
+			 * 0; 6.1 and 6.12 at 1.  The mapping takes over one.
+			 */
+			if (!page_ref_count(pages[i]))
+				set_page_count(pages[i], 1);
+		}
+		left = n;
+		ret = vm_insert_pages(vma, vma->vm_start + (done << PAGE_SHIFT),
+				      pages, &left);
+		/* The mapping now holds its own reference: drop the pool's. */
+		for (i = 0; i < n - left; i++)
+			put_page(pages[i]);
+		done += n - left;
+		if (ret)
+			break;
+	}
+	/*
+	 * Pages that did not make it into the mapping go straight back; those
+	 * that did are unmapped by mmap's error path, through page_free.
+	 */
+	if (done < npages)
+		p2pmem_pool_put_pages(p, ((kaddr - p->kaddr) >> PAGE_SHIFT) + done,
+				      npages - done);
+	return ret;
+}
+
+static int p2pmem_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	struct p2pmem_file *pf = filp->private_data;
+	struct p2pmem_dev *p = pf->p;
+	size_t len = vma->vm_end - vma->vm_start;
+	struct p2pmem_alloc *rec;
+	size_t avail;
+	void *kaddr;
+	int ret;
+
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return p2pmem_refuse(p, -EINVAL,
+				     "MAP_PRIVATE (p2p memory is mapped MAP_SHARED)");
+	if (vma->vm_pgoff)
+		return p2pmem_refuse(p, -EINVAL,
+				     "non-zero offset (each mmap at offset 0 is one allocation)");
+	mutex_lock(&pf->lock);
+	ret = pf->declared ? 0 : -EDESTADDRREQ;
+	mutex_unlock(&pf->lock);
+	if (ret)
+		return p2pmem_refuse(p, ret,
+				     "no clients declared (P2PMEM_IOC_SET_CLIENTS first)");
+
+	mutex_lock(&p->lock);
+	if (!p2pmem_online(p)) {
+		ret = p2pmem_refuse(p, -ENODEV, "provider offline");
+		goto unlock;
+	}
+	/* The provider's watcher takes it offline; refuse right away. */
+	if (p->ops->check && !p->ops->check(p)) {
+		ret = p2pmem_refuse(p, -ENODEV,
+				    "provider failed its check (CMB disabled?)");
+		goto unlock;
+	}
+	if (!READ_ONCE(p->published)) {
+		ret = p2pmem_refuse(p, -EACCES,
+				    "provider reserved (write 1 to published to offer it)");
+		goto unlock;
+	}
+	kaddr = p2pmem_pool_alloc(p, len, &rec, 0);
+	if (!kaddr) {
+		avail = p2pmem_pool_available(p);
+		atomic64_inc(&p->stats.failures);
+		dev_info_ratelimited(&p->dev, "%s[%d]: mmap refused (%d): %zu bytes asked, %zu of %zu available%s\n",
+				     current->comm, task_pid_nr(current),
+				     -ENOMEM, len, avail, p->size,
+				     avail >= len ? " but fragmented" : "");
+		ret = -ENOMEM;
+		goto unlock;
+	}
+
+	/* Pages with struct pages, no growth by mremap, no core dumps. */
+	p2pmem_vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	/*
+	 * vm_insert_page() takes the cache mode from vm_page_prot: keep the
+	 * user mapping as uncached as the kernel's linear map of the BAR.
+	 */
+	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	vma->vm_ops = &p2pmem_vm_ops;
+	ret = p2pmem_insert(p, vma, kaddr);
+unlock:
+	mutex_unlock(&p->lock);
+	return ret;
+}
+
+static int p2pmem_set_clients(struct p2pmem_file *pf,
+			      struct p2pmem_clients __user *uarg)
+{
+	struct pci_dev *clients[P2PMEM_MAX_CLIENTS];
+	struct p2pmem_dev *p = pf->p;
+	u32 ids[P2PMEM_MAX_CLIENTS];
+	struct p2pmem_clients req;
+	enum p2pmem_map_type map;
+	int i, n = 0, ret, dist;
+	char who[TASK_COMM_LEN + 16];
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || !req.nclients || req.nclients > P2PMEM_MAX_CLIENTS)
+		return -EINVAL;
+	if (copy_from_user(ids, u64_to_user_ptr(req.clients),
+			   req.nclients * sizeof(ids[0])))
+		return -EFAULT;
+
+	for (n = 0; n < req.nclients; n++) {
+		clients[n] = pci_get_domain_bus_and_slot(ids[n] >> 16,
+							 (ids[n] >> 8) & 0xff,
+							 ids[n] & 0xff);
+		if (!clients[n]) {
+			dev_info_ratelimited(&p->dev, "%s[%d]: no PCI function %04x:%02x:%02x.%d to declare as a client\n",
+					     current->comm, task_pid_nr(current),
+					     ids[n] >> 16, (ids[n] >> 8) & 0xff,
+					     PCI_SLOT(ids[n] & 0xff),
+					     PCI_FUNC(ids[n] & 0xff));
+			ret = -ENODEV;
+			goto put_clients;
+		}
+	}
+
+	snprintf(who, sizeof(who), "%s[%d]", current->comm,
+		 task_pid_nr(current));
+	ret = p2pmem_check_clients(p, clients, n, &dist, &map, who);
+	if (ret)
+		goto put_clients;
+
+	mutex_lock(&pf->lock);
+	pf->declared = true;
+	pf->distance = dist;
+	pf->map = map;
+	mutex_unlock(&pf->lock);
+
+	req.distance = dist;
+	req.map_type = map;
+	if (copy_to_user(uarg, &req, sizeof(req)))
+		ret = -EFAULT;
+
+put_clients:
+	for (i = 0; i < n; i++)
+		pci_dev_put(clients[i]);
+	return ret;
+}
+
+static long p2pmem_ioctl(struct file *filp, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct p2pmem_file *pf = filp->private_data;
+
+	if (READ_ONCE(pf->p->state) == P2PMEM_DEAD)
+		return -ENODEV;
+	switch (cmd) {
+	case P2PMEM_IOC_SET_CLIENTS:
+		return p2pmem_set_clients(pf, (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int p2pmem_open(struct inode *inode, struct file *filp)
+{
+	struct p2pmem_dev *p = container_of(inode->i_cdev, struct p2pmem_dev,
+					    cdev);
+	struct p2pmem_file *pf;
+
+	if (READ_ONCE(p->state) == P2PMEM_DEAD)
+		return -ENODEV;
+	pf = kzalloc(sizeof(*pf), GFP_KERNEL);
+	if (!pf)
+		return -ENOMEM;
+	mutex_init(&pf->lock);
+	pf->p = p;
+	get_device(&p->dev);
+	filp->private_data = pf;
+	filp->f_mapping = p->inode->i_mapping;
+	return 0;
+}
+
+static int p2pmem_release(struct inode *inode, struct file *filp)
+{
+	struct p2pmem_file *pf = filp->private_data;
+
+	put_device(&pf->p->dev);
+	kfree(pf);
+	return 0;
+}
+
+static const struct file_operations p2pmem_fops = {
+	.owner = THIS_MODULE,
+	.open = p2pmem_open,
+	.release = p2pmem_release,
+	.mmap = p2pmem_mmap,
+	.unlocked_ioctl = p2pmem_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+/*
+ * The provider's address_space lives in an inode of our own little pseudo
+ * filesystem (like /dev/mem's and DAX's).  No .owner: a module reference
+ * from the internal mount would keep the module loaded forever.
+ */
+static int p2pmem_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, P2PMEM_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+static struct file_system_type p2pmem_fs_type = {
+	.name = "p2pmem",
+	.init_fs_context = p2pmem_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+int p2pmem_chardev_setup(struct p2pmem_dev *p)
+{
+	struct inode *inode;
+
+	inode = alloc_anon_inode(p2pmem_mnt->mnt_sb);
+	if (IS_ERR(inode))
+		return PTR_ERR(inode);
+	p->inode = inode;
+	cdev_init(&p->cdev, &p2pmem_fops);
+	p->cdev.owner = THIS_MODULE;
+	return 0;
+}
+
+void p2pmem_chardev_release(struct p2pmem_dev *p)
+{
+	if (p->inode)
+		iput(p->inode);
+}
+
+int p2pmem_chardev_init(void)
+{
+	int ret;
+
+	ret = alloc_chrdev_region(&p2pmem_devt, 0, P2PMEM_MAX_DEVS, "p2pmem");
+	if (ret)
+		return ret;
+	p2pmem_mnt = kern_mount(&p2pmem_fs_type);
+	if (IS_ERR(p2pmem_mnt)) {
+		ret = PTR_ERR(p2pmem_mnt);
+		goto unregister_region;
+	}
+	return 0;
+
+unregister_region:
+	unregister_chrdev_region(p2pmem_devt, P2PMEM_MAX_DEVS);
+	return ret;
+}
+
+void p2pmem_chardev_exit(void)
+{
+	kern_unmount(p2pmem_mnt);
+	unregister_chrdev_region(p2pmem_devt, P2PMEM_MAX_DEVS);
+}

@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Provider: the Controller Memory Buffer of an NVMe drive bound to the
+ * stock nvme driver.
+ *
+ * Without CONFIG_PCI_P2PDMA, nvme_map_cmb() cannot register the CMB
+ * ("failed to register the CMB") and writes CMBMSC = 0: the controller then
+ * no longer decodes its own CMB addresses, and a command pointing at the
+ * CMB has the drive DMA to the bus instead (QEMU reports success with
+ * wrong data).  We arm it again, the way nvme_map_cmb() does (NVMe 1.4
+ * CMBMSC: CRE to read CMBLOC/CMBSZ, then CRE | CMSE | the CMB's bus
+ * address), and give the CMB range to the core.
+ *
+ * The driver does not know, and a controller reset runs nvme_map_cmb()
+ * again, which disables the CMB again.  A request in flight at that moment
+ * is cancelled and retried once the controller is back; if it moves data
+ * between the drive and its own CMB and CMBMSC is 0 by then, the drive
+ * misses its own CMB (QEMU even completes it successfully with wrong data).
+ * The driver gives us no hook, so a watcher thread per CMB polls the
+ * registers:
+ *  - watching: CMBMSC must hold what we wrote, and the controller must be
+ *    enabled and ready (CC.EN, CSTS.RDY: a reset drops them before it
+ *    touches CMBMSC); every poll_ms while nothing is allocated, every
+ *    millisecond while memory is out (a reset spends milliseconds between
+ *    CC.EN=0 and its CMBMSC=0 write);
+ *  - guarding, once a reset is seen: the provider goes offline (mappings
+ *    revoked, allocations refused, kernel clients told) and, while pages
+ *    are still out (pinned by I/O in flight), the thread re-arms CMBMSC
+ *    within tens of microseconds of the driver clearing it, so that the
+ *    retried requests find the CMB enabled.  That is a race we win by
+ *    orders of magnitude (the driver sends several admin commands between
+ *    clearing CMBMSC and restarting I/O), not a guarantee: the kernel log
+ *    says when a re-arm was needed while I/O was pinned.
+ * The provider stays offline until the drive is bound again.  A reset while
+ * nothing is allocated costs nothing: the watcher waits for the controller,
+ * arms the CMB again and the provider stays online (its pages are cleared
+ * again before use).  The bus notifier (lifetime.c) removes the provider
+ * when the drive is unbound or removed, before the nvme driver's remove
+ * runs.
+ *
+ * On kernels with CONFIG_PCI_P2PDMA the nvme driver registers the CMB with
+ * upstream P2PDMA itself: nothing here runs.
+ */
+#define pr_fmt(fmt) "p2pmem: " fmt
+
+#include <linux/delay.h>
+#include <linux/io-64-nonatomic-hi-lo.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/module.h>
+#include <linux/nvme.h>
+#include <linux/kthread.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+#include "p2pmem_internal.h"
+
+static bool p2pmem_nvme_cmb = true;
+module_param_named(nvme_cmb, p2pmem_nvme_cmb, bool, 0444);
+MODULE_PARM_DESC(nvme_cmb, "serve the CMBs of drives bound to the nvme driver (default: on; never on P2PDMA kernels)");
+
+static unsigned int p2pmem_cmb_poll_ms = 100;
+module_param_named(cmb_poll_ms, p2pmem_cmb_poll_ms, uint, 0644);
+MODULE_PARM_DESC(cmb_poll_ms, "how often a CMB provider checks that its CMB is still enabled (ms, default 100)");
+
+#define P2PMEM_CMB_REGS_LEN	0x1000
+/* Not in <linux/nvme.h>: CMB Status (NVMe 1.4), Controller Base Address Invalid. */
+#define P2PMEM_NVME_REG_CMBSTS	0x0058
+#define P2PMEM_NVME_CMBSTS_CBAI	BIT(0)
+/* A drive bound but not ready yet is retried this often, this many times. */
+#define P2PMEM_CMB_RETRY_MS	200
+#define P2PMEM_CMB_RETRIES	50
+
+struct p2pmem_cmb {
+	struct list_head node;
+	struct pci_dev *pdev;
+	void __iomem *regs;		/* our own mapping of the registers */
+	u64 armed;			/* the CMBMSC value we wrote, or 0 */
+	struct p2pmem_dev *p;
+	struct task_struct *watcher;
+	struct work_struct offline;
+};
+
+/* Serializes arming and removal; taken inside the PCI device lock. */
+static DEFINE_MUTEX(p2pmem_cmb_lock);
+static LIST_HEAD(p2pmem_cmbs);
+static void p2pmem_cmb_rescan(struct work_struct *work);
+static DECLARE_DELAYED_WORK(p2pmem_cmb_rescan_work, p2pmem_cmb_rescan);
+static unsigned int p2pmem_cmb_retries;
+
+static bool p2pmem_cmb_is_nvme(struct pci_dev *pdev)
+{
+	return pdev->class == PCI_CLASS_STORAGE_EXPRESS &&
+	       pdev->dev.driver &&
+	       !strcmp(pdev->dev.driver->name, "nvme");
+}
+
+/*
+ * Enabled, ready, not failed and not shut down: a drive the nvme driver let
+ * go of keeps CC.EN and CSTS.RDY but has CC.SHN/CSTS.SHST set until the
+ * next enable, which comes after nvme_map_cmb() (6.1 probes asynchronously,
+ * so a newly bound drive can look ready before the driver touched it).
+ */
+static bool p2pmem_cmb_ready(void __iomem *regs)
+{
+	u32 cc = readl(regs + NVME_REG_CC);
+	u32 csts = readl(regs + NVME_REG_CSTS);
+
+	return csts != ~0U && (cc & NVME_CC_ENABLE) && (csts & NVME_CSTS_RDY) &&
+	       !(csts & (NVME_CSTS_CFS | NVME_CSTS_SHST_MASK)) &&
+	       !(cc & NVME_CC_SHN_MASK);
+}
+
+/* Still armed as we left it, on a working controller? */
+static bool p2pmem_cmb_intact(struct p2pmem_cmb *cmb)
+{
+	if (!p2pmem_cmb_ready(cmb->regs))
+		return false;
+	return !cmb->armed || lo_hi_readq(cmb->regs + NVME_REG_CMBMSC) == cmb->armed;
+}
+
+static bool p2pmem_cmb_check(struct p2pmem_dev *p)
+{
+	struct p2pmem_cmb *cmb = p->priv;
+
+	/* Memory is about to go out: the watcher must poll fast from now on. */
+	wake_up_process(cmb->watcher);
+	return p2pmem_cmb_intact(cmb);
+}
+
+static void p2pmem_cmb_offline(struct work_struct *work)
+{
+	struct p2pmem_cmb *cmb = container_of(work, struct p2pmem_cmb, offline);
+
+	p2pmem_provider_offline(cmb->p, "NVMe controller reset disabled its CMB");
+}
+
+/* Sleep without counting as load; kthread_stop() wakes us. */
+static void p2pmem_cmb_nap(unsigned long us)
+{
+	if (kthread_should_stop())
+		return;
+	if (us < 2000)
+		usleep_range_state(us, us * 2, TASK_IDLE);
+	else
+		schedule_timeout_idle(usecs_to_jiffies(us));
+}
+
+/*
+ * Guard mode: re-arm CMBMSC whenever it differs from our value, as fast as
+ * we can, until the controller has been ready and armed for a while; then
+ * keep watching slowly while pages are still out, and guard again if
+ * another reset starts.
+ */
+static void p2pmem_cmb_guard(struct p2pmem_cmb *cmb)
+{
+	unsigned long fast_until = jiffies + HZ, rearms = 0;
+	u64 msc;
+
+	while (!kthread_should_stop()) {
+		u32 csts = readl(cmb->regs + NVME_REG_CSTS);
+
+		if (csts == ~0U)
+			break;			/* the device is gone */
+		if (!p2pmem_cmb_ready(cmb->regs))
+			fast_until = jiffies + HZ;
+		msc = lo_hi_readq(cmb->regs + NVME_REG_CMBMSC);
+		if (cmb->armed && msc != cmb->armed) {
+			hi_lo_writeq(cmb->armed, cmb->regs + NVME_REG_CMBMSC);
+			if (!rearms++)
+				pci_info(cmb->pdev, "p2pmem: re-armed CMBMSC (was %#llx) for %lld bytes still in use\n",
+					 msc, (long long)atomic64_read(&cmb->p->stats.in_use));
+			fast_until = jiffies + HZ;
+		}
+		if (time_before(jiffies, fast_until)) {
+			p2pmem_cmb_nap(20);
+			continue;
+		}
+		if (!atomic64_read(&cmb->p->stats.in_use))
+			break;
+		p2pmem_cmb_nap(1000);
+	}
+	if (rearms)
+		pci_info(cmb->pdev, "p2pmem: CMBMSC re-armed %lu times after the reset\n",
+			 rearms);
+}
+
+/*
+ * A reset while nothing is allocated: nothing to revoke and nobody to
+ * protect, so wait for the controller to come back, arm the CMB again and
+ * stay online.  Its content is not ours any more: every page is cleared
+ * again before it is handed out.  False if memory went out meanwhile or the
+ * controller did not come back within 10 s (the caller takes it offline).
+ */
+static bool p2pmem_cmb_recover(struct p2pmem_cmb *cmb)
+{
+	unsigned long deadline = jiffies + 10 * HZ;
+	struct p2pmem_dev *p = cmb->p;
+	bool ok = false;
+
+	while (!p2pmem_cmb_ready(cmb->regs)) {
+		if (kthread_should_stop() || time_after(jiffies, deadline))
+			return false;
+		p2pmem_cmb_nap(1000);
+	}
+	/* p->lock: no allocation is half way while we re-arm. */
+	mutex_lock(&p->lock);
+	if (p2pmem_online(p) && !atomic64_read(&p->stats.in_use)) {
+		p2pmem_pool_distrust(p);
+		if (cmb->armed)
+			hi_lo_writeq(cmb->armed, cmb->regs + NVME_REG_CMBMSC);
+		ok = p2pmem_cmb_intact(cmb);
+	}
+	mutex_unlock(&p->lock);
+	if (ok)
+		pci_info(cmb->pdev, "p2pmem: CMB re-armed after the controller came back; %s stays online (nothing was allocated)\n",
+			 dev_name(&p->dev));
+	return ok;
+}
+
+static int p2pmem_cmb_watch(void *data)
+{
+	struct p2pmem_cmb *cmb = data;
+	u32 cc, csts;
+	u64 msc;
+
+	while (!kthread_should_stop()) {
+		if (p2pmem_cmb_intact(cmb)) {
+			if (atomic64_read(&cmb->p->stats.in_use))
+				p2pmem_cmb_nap(1000);
+			else
+				p2pmem_cmb_nap(max(10U, READ_ONCE(p2pmem_cmb_poll_ms)) *
+					       1000UL);
+			continue;
+		}
+		cc = readl(cmb->regs + NVME_REG_CC);
+		csts = readl(cmb->regs + NVME_REG_CSTS);
+		msc = lo_hi_readq(cmb->regs + NVME_REG_CMBMSC);
+		if (!atomic64_read(&cmb->p->stats.in_use)) {
+			pci_info(cmb->pdev, "p2pmem: CMB disabled (CC %#x, CSTS %#x, CMBMSC %#llx) while nothing is allocated: controller reset?\n",
+				 cc, csts, msc);
+			if (p2pmem_cmb_recover(cmb))
+				continue;
+			if (kthread_should_stop())
+				break;
+		}
+		pci_warn(cmb->pdev, "p2pmem: CMB no longer usable (CC %#x, CSTS %#x, CMBMSC %#llx, ours %#llx): controller reset?\n",
+			 cc, csts, msc, cmb->armed);
+		schedule_work(&cmb->offline);
+		p2pmem_cmb_guard(cmb);
+		break;
+	}
+	/* Offline for good: nothing to watch, wait to be stopped. */
+	while (!kthread_should_stop())
+		p2pmem_cmb_nap(1000000);
+	return 0;
+}
+
+static const struct p2pmem_provider_ops p2pmem_cmb_ops = {
+	.check = p2pmem_cmb_check,
+};
+
+static void p2pmem_cmb_disarm(struct p2pmem_cmb *cmb)
+{
+	/* What the nvme driver left there: CMB disabled. */
+	if (cmb->armed)
+		hi_lo_writeq(0, cmb->regs + NVME_REG_CMBMSC);
+}
+
+/*
+ * Arm the CMB of @pdev and register it.  Called with the device lock and
+ * p2pmem_cmb_lock held.  Returns -EAGAIN while the controller is not ready.
+ */
+static int p2pmem_cmb_add(struct pci_dev *pdev)
+{
+	u64 cap, size, offset, unit, bar_len;
+	struct p2pmem_cmb *cmb;
+	u32 cmbsz, cmbloc;
+	int bar, ret;
+
+	list_for_each_entry(cmb, &p2pmem_cmbs, node)
+		if (cmb->pdev == pdev)
+			return 0;
+
+	cmb = kzalloc(sizeof(*cmb), GFP_KERNEL);
+	if (!cmb)
+		return -ENOMEM;
+	cmb->pdev = pci_dev_get(pdev);
+	INIT_WORK(&cmb->offline, p2pmem_cmb_offline);
+	/*
+	 * nvme maps BAR0 too; a second uncached mapping of the same range is
+	 * what PAT expects and the registers we touch are ours alone.
+	 */
+	cmb->regs = pci_iomap_range(pdev, 0, 0, P2PMEM_CMB_REGS_LEN);
+	if (!cmb->regs) {
+		ret = -ENOMEM;
+		goto free_cmb;
+	}
+	if (!p2pmem_cmb_ready(cmb->regs)) {
+		ret = -EAGAIN;
+		goto unmap_regs;
+	}
+
+	cap = lo_hi_readq(cmb->regs + NVME_REG_CAP);
+	/* NVMe 1.4+: CMBLOC and CMBSZ read as 0 until CRE is set. */
+	if (NVME_CAP_CMBS(cap))
+		writel(NVME_CMBMSC_CRE, cmb->regs + NVME_REG_CMBMSC);
+	cmbsz = readl(cmb->regs + NVME_REG_CMBSZ);
+	if (!cmbsz) {
+		ret = -ENODEV;		/* no CMB: not an error */
+		goto disarm;
+	}
+	cmbloc = readl(cmb->regs + NVME_REG_CMBLOC);
+	if ((cmbsz & (NVME_CMBSZ_WDS | NVME_CMBSZ_RDS)) !=
+	    (NVME_CMBSZ_WDS | NVME_CMBSZ_RDS)) {
+		pci_info(pdev, "p2pmem: CMB does not hold read and write data (CMBSZ %#x): not used\n",
+			 cmbsz);
+		ret = -ENODEV;
+		goto disarm;
+	}
+	unit = 1ULL << (12 + 4 * ((cmbsz >> NVME_CMBSZ_SZU_SHIFT) &
+				  NVME_CMBSZ_SZU_MASK));
+	size = unit * ((cmbsz >> NVME_CMBSZ_SZ_SHIFT) & NVME_CMBSZ_SZ_MASK);
+	offset = unit * NVME_CMB_OFST(cmbloc);
+	bar = NVME_CMB_BIR(cmbloc);
+	bar_len = pci_resource_len(pdev, bar);
+	if (bar >= PCI_STD_NUM_BARS || offset >= bar_len) {
+		pci_err(pdev, "p2pmem: CMB at BAR%d+%#llx is outside the BAR\n",
+			bar, offset);
+		ret = -EINVAL;
+		goto disarm;
+	}
+	/* A CMB larger than its BAR (behind a bridge) is cut to the BAR. */
+	size = min(size, bar_len - offset);
+
+	if (NVME_CAP_CMBS(cap)) {
+		cmb->armed = NVME_CMBMSC_CRE | NVME_CMBMSC_CMSE |
+			     (pci_bus_address(pdev, bar) + offset);
+		hi_lo_writeq(cmb->armed, cmb->regs + NVME_REG_CMBMSC);
+		if (lo_hi_readq(cmb->regs + NVME_REG_CMBMSC) != cmb->armed ||
+		    (readl(cmb->regs + P2PMEM_NVME_REG_CMBSTS) & P2PMEM_NVME_CMBSTS_CBAI)) {
+			pci_err(pdev, "p2pmem: the controller did not accept CMBMSC %#llx (CMBSTS %#x)\n",
+				cmb->armed, readl(cmb->regs + P2PMEM_NVME_REG_CMBSTS));
+			ret = -EIO;
+			goto disarm;
+		}
+	}
+
+	/* Created before the provider: the check op wakes it from the start. */
+	cmb->watcher = kthread_create(p2pmem_cmb_watch, cmb, "p2pcmb-%02x:%02x.%d",
+				      pdev->bus->number, PCI_SLOT(pdev->devfn),
+				      PCI_FUNC(pdev->devfn));
+	if (IS_ERR(cmb->watcher)) {
+		ret = PTR_ERR(cmb->watcher);
+		cmb->watcher = NULL;
+		goto disarm;
+	}
+	cmb->p = p2pmem_provider_create(pdev, bar, offset, size,
+					P2PMEM_KIND_NVME_CMB, &p2pmem_cmb_ops,
+					cmb);
+	if (IS_ERR(cmb->p)) {
+		ret = PTR_ERR(cmb->p);
+		goto stop_watcher;
+	}
+	wake_up_process(cmb->watcher);
+	list_add_tail(&cmb->node, &p2pmem_cmbs);
+	return 0;
+
+stop_watcher:
+	kthread_stop(cmb->watcher);
+disarm:
+	p2pmem_cmb_disarm(cmb);
+unmap_regs:
+	pci_iounmap(pdev, cmb->regs);
+free_cmb:
+	pci_dev_put(cmb->pdev);
+	kfree(cmb);
+	return ret;
+}
+
+/* Called with p2pmem_cmb_lock held. */
+static void p2pmem_cmb_del(struct p2pmem_cmb *cmb)
+{
+	list_del(&cmb->node);
+	kthread_stop(cmb->watcher);
+	flush_work(&cmb->offline);
+	p2pmem_provider_remove(cmb->p);
+	/* Only if it is still our arming: a reset may have rewritten it. */
+	if (cmb->armed &&
+	    lo_hi_readq(cmb->regs + NVME_REG_CMBMSC) == cmb->armed)
+		p2pmem_cmb_disarm(cmb);
+	pci_iounmap(cmb->pdev, cmb->regs);
+	pci_dev_put(cmb->pdev);
+	kfree(cmb);
+}
+
+/*
+ * Arm every nvme-bound drive that has no provider yet.  Runs from a work
+ * item, because the bus notifier is called with the device lock held and
+ * arming must not race with an unbind (which takes the same lock).
+ */
+static void p2pmem_cmb_rescan(struct work_struct *work)
+{
+	struct pci_dev *pdev = NULL;
+	bool again = false;
+	int ret;
+
+	while ((pdev = pci_get_class(PCI_CLASS_STORAGE_EXPRESS, pdev))) {
+		device_lock(&pdev->dev);
+		if (p2pmem_cmb_is_nvme(pdev)) {
+			mutex_lock(&p2pmem_cmb_lock);
+			ret = p2pmem_cmb_add(pdev);
+			mutex_unlock(&p2pmem_cmb_lock);
+			if (ret == -EAGAIN)
+				again = true;
+		}
+		device_unlock(&pdev->dev);
+	}
+	if (again && p2pmem_cmb_retries++ < P2PMEM_CMB_RETRIES)
+		schedule_delayed_work(&p2pmem_cmb_rescan_work,
+				      msecs_to_jiffies(P2PMEM_CMB_RETRY_MS));
+}
+
+void p2pmem_cmb_bound(struct pci_dev *pdev)
+{
+	if (IS_ENABLED(CONFIG_PCI_P2PDMA) || !p2pmem_nvme_cmb ||
+	    !p2pmem_cmb_is_nvme(pdev))
+		return;
+	p2pmem_cmb_retries = 0;
+	mod_delayed_work(system_wq, &p2pmem_cmb_rescan_work, 0);
+}
+
+void p2pmem_cmb_unbind(struct pci_dev *pdev)
+{
+	struct p2pmem_cmb *cmb, *found = NULL;
+
+	mutex_lock(&p2pmem_cmb_lock);
+	list_for_each_entry(cmb, &p2pmem_cmbs, node) {
+		if (cmb->pdev == pdev) {
+			found = cmb;
+			break;
+		}
+	}
+	if (found) {
+		pci_info(pdev, "p2pmem: removing CMB provider %s\n",
+			 dev_name(&found->p->dev));
+		p2pmem_cmb_del(found);
+	}
+	mutex_unlock(&p2pmem_cmb_lock);
+}
+
+int p2pmem_cmb_init(void)
+{
+	if (IS_ENABLED(CONFIG_PCI_P2PDMA) || !p2pmem_nvme_cmb)
+		return 0;
+	p2pmem_cmb_retries = 0;
+	mod_delayed_work(system_wq, &p2pmem_cmb_rescan_work, 0);
+	return 0;
+}
+
+void p2pmem_cmb_exit(void)
+{
+	struct p2pmem_cmb *cmb;
+	struct pci_dev *pdev;
+
+	cancel_delayed_work_sync(&p2pmem_cmb_rescan_work);
+	for (;;) {
+		mutex_lock(&p2pmem_cmb_lock);
+		cmb = list_first_entry_or_null(&p2pmem_cmbs, struct p2pmem_cmb,
+					       node);
+		pdev = cmb ? pci_dev_get(cmb->pdev) : NULL;
+		mutex_unlock(&p2pmem_cmb_lock);
+		if (!pdev)
+			break;
+		/* Device lock first, as in the notifier and the rescan. */
+		device_lock(&pdev->dev);
+		p2pmem_cmb_unbind(pdev);
+		device_unlock(&pdev->dev);
+		pci_dev_put(pdev);
+	}
+}

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Provider: p2pmem_pci, a PCI driver that turns a memory BAR of any device
+ * into a p2pmem provider (a memory card, an FPGA's memory window, QEMU's
+ * ivshmem-plain in the rig).
+ *
+ * It matches nothing by itself: a device is handed to it on purpose,
+ *   echo p2pmem_pci > /sys/bus/pci/devices/<bdf>/driver_override
+ *   echo <bdf> > /sys/bus/pci/drivers_probe
+ * or with "echo <vendor> <device> > /sys/bus/pci/drivers/p2pmem_pci/new_id".
+ * Owning the device (its BAR region requested, remove() called on unbind or
+ * hot removal) is what makes the memory's lifetime ours to manage.
+ */
+#define pr_fmt(fmt) "p2pmem: " fmt
+
+#include <linux/module.h>
+#include <linux/pci.h>
+
+#include "p2pmem_internal.h"
+
+static int p2pmem_bar = -1;
+module_param_named(bar, p2pmem_bar, int, 0644);
+MODULE_PARM_DESC(bar, "BAR that p2pmem_pci exposes (default -1: the largest prefetchable memory BAR)");
+
+/*
+ * The largest prefetchable memory BAR: where memory cards keep their
+ * memory (registers sit in small non-prefetchable BARs).  With force=1, a
+ * device without one offers its largest memory BAR.
+ */
+static int p2pmem_pci_pick_bar(struct pci_dev *pdev)
+{
+	resource_size_t best_len = 0;
+	int bar, best = -1, pass;
+
+	for (pass = 0; pass < 2 && best < 0; pass++) {
+		if (pass && !p2pmem_force)
+			break;
+		for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+			unsigned long flags = pci_resource_flags(pdev, bar);
+
+			if (!(flags & IORESOURCE_MEM))
+				continue;
+			if (!pass && !(flags & IORESOURCE_PREFETCH))
+				continue;
+			if (pci_resource_len(pdev, bar) > best_len) {
+				best_len = pci_resource_len(pdev, bar);
+				best = bar;
+			}
+		}
+	}
+	return best;
+}
+
+static int p2pmem_pci_probe(struct pci_dev *pdev,
+			    const struct pci_device_id *id)
+{
+	int bar = READ_ONCE(p2pmem_bar);
+	struct p2pmem_dev *p;
+	int ret;
+
+	if (bar < 0)
+		bar = p2pmem_pci_pick_bar(pdev);
+	if (bar < 0 || bar >= PCI_STD_NUM_BARS) {
+		pci_err(pdev, "p2pmem: no usable memory BAR (bar=%d; the largest prefetchable one is the default, force=1 accepts non-prefetchable ones)\n",
+			READ_ONCE(p2pmem_bar));
+		return -ENODEV;
+	}
+
+	ret = pci_enable_device_mem(pdev);
+	if (ret)
+		return ret;
+	/* Exclusive: nobody else may map this BAR while we give it out. */
+	ret = pci_request_region(pdev, bar, "p2pmem");
+	if (ret)
+		goto disable_device;
+
+	p = p2pmem_provider_create(pdev, bar, 0, 0, P2PMEM_KIND_MEMORY, NULL,
+				   NULL);
+	if (IS_ERR(p)) {
+		ret = PTR_ERR(p);
+		goto release_region;
+	}
+	pci_set_drvdata(pdev, p);
+	return 0;
+
+release_region:
+	pci_release_region(pdev, bar);
+disable_device:
+	pci_disable_device(pdev);
+	return ret;
+}
+
+static void p2pmem_pci_remove(struct pci_dev *pdev)
+{
+	struct p2pmem_dev *p = pci_get_drvdata(pdev);
+	int bar = p->bar;
+
+	p2pmem_provider_remove(p);
+	pci_release_region(pdev, bar);
+	pci_disable_device(pdev);
+}
+
+/* Empty on purpose: bind with driver_override or new_id. */
+static const struct pci_device_id p2pmem_pci_ids[] = {
+	{ }
+};
+
+static struct pci_driver p2pmem_pci_driver = {
+	.name = "p2pmem_pci",
+	.id_table = p2pmem_pci_ids,
+	.probe = p2pmem_pci_probe,
+	.remove = p2pmem_pci_remove,
+};
+
+int p2pmem_pci_init(void)
+{
+	return pci_register_driver(&p2pmem_pci_driver);
+}
+
+void p2pmem_pci_exit(void)
+{
+	pci_unregister_driver(&p2pmem_pci_driver);
+}

@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pmem pool: ZONE_DEVICE pages over a provider's BAR range, a genalloc
+ * pool of them, and the zeroing that keeps one user's data from the next.
+ *
+ * Page lifetime (6.1 and 6.12: an idle ZONE_DEVICE page has refcount 1):
+ *
+ *   pool --alloc--> handed out --vm_insert_page + put_page--> mapped
+ *     ^                                                        |
+ *     +---- page_free (refcount hit 0; core resets it to 1) <--+ munmap,
+ *                                                    unpin, exit, revoke
+ *
+ * Each page handed out also holds a reference on the pagemap, dropped in
+ * page_free, so memunmap_pages() cannot tear the pages down under a user.
+ *
+ * Zeroing: upstream P2PDMA hands out whatever the previous user left (see
+ * DESIGN.md section 4); we never do.  A bitmap marks pages that may hold
+ * data ("dirty"): all of them at first (the BAR's content is unknown), and
+ * every page that comes back.  The allocation path zeroes the dirty pages
+ * of its range before handing them out, so the guarantee never depends on
+ * timing.  A background worker zeroes dirty pages while they sit free, so
+ * that the allocation path usually finds them clean: it claims a run of
+ * free dirty pages from genalloc at a fixed offset (so no allocation can
+ * get them meanwhile), clears them and gives them back.  Writes to the BAR
+ * are uncached and slow (and in QEMU a CMB write is an MMIO callback); the
+ * worker moves that cost off the mmap() path.
+ *
+ * page_free may run in any context (the last unpin of an O_DIRECT read can
+ * come from an interrupt), so everything it touches is atomic, lock-free
+ * (genalloc) or under an irq-safe spinlock.
+ */
+#define pr_fmt(fmt) "p2pmem: " fmt
+
+#include <linux/io.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include "p2pmem_internal.h"
+
+/*
+ * The worker clears at most this many pages before it looks up again, so
+ * that stopping it (removal) or pausing it (an allocation that needs the
+ * pages) waits for no more than one run of uncached writes.
+ */
+#define P2PMEM_ZERO_RUN 64
+
+static inline void *p2pmem_page_addr(struct p2pmem_dev *p, unsigned long i)
+{
+	return p->kaddr + (i << PAGE_SHIFT);
+}
+
+/* Queue the zeroing worker unless the provider is being torn down. */
+static void p2pmem_zero_kick(struct p2pmem_dev *p)
+{
+	unsigned long flags;
+
+	if (!p2pmem_bg_zero)
+		return;
+	spin_lock_irqsave(&p->alloc_lock, flags);
+	if (!p->zero_stop)
+		queue_work(p2pmem_wq, &p->zero_work);
+	spin_unlock_irqrestore(&p->alloc_lock, flags);
+}
+
+/*
+ * Stop the worker for good: before teardown (the linear map goes away) and
+ * when a provider goes offline (its memory may not be touched any more).
+ */
+void p2pmem_pool_stop_zeroing(struct p2pmem_dev *p)
+{
+	spin_lock_irq(&p->alloc_lock);
+	p->zero_stop = true;
+	spin_unlock_irq(&p->alloc_lock);
+	if (p->pool_live)
+		cancel_work_sync(&p->zero_work);
+}
+
+/*
+ * Clear uncached memory with 8-byte stores.  memset() may use "rep stosb",
+ * which on an uncached mapping is one bus write per byte (Debian's 6.1 does;
+ * in QEMU a CMB write is an MMIO exit each: 8x slower there as well).
+ */
+static void p2pmem_clear(void *addr, size_t len)
+{
+	u64 *w = addr, *end = addr + len;
+
+	for (; w < end; w += 8) {
+		WRITE_ONCE(w[0], 0);
+		WRITE_ONCE(w[1], 0);
+		WRITE_ONCE(w[2], 0);
+		WRITE_ONCE(w[3], 0);
+		WRITE_ONCE(w[4], 0);
+		WRITE_ONCE(w[5], 0);
+		WRITE_ONCE(w[6], 0);
+		WRITE_ONCE(w[7], 0);
+	}
+}
+
+/**
+ * p2pmem_pool_distrust - forget what we know about the memory's content
+ * @p: the provider; the caller holds p->lock and nothing is allocated
+ *
+ * After the device may have changed its memory behind our back (an NVMe
+ * controller reset), every page is cleared again before it is handed out.
+ */
+void p2pmem_pool_distrust(struct p2pmem_dev *p)
+{
+	unsigned long i;
+
+	spin_lock_irq(&p->alloc_lock);
+	p->zero_stop = true;
+	spin_unlock_irq(&p->alloc_lock);
+	cancel_work_sync(&p->zero_work);
+	for (i = 0; i < p->npages; i++)
+		set_bit(i, p->dirty);
+	spin_lock_irq(&p->alloc_lock);
+	p->zero_stop = false;
+	spin_unlock_irq(&p->alloc_lock);
+	p2pmem_zero_kick(p);
+}
+
+/* Zero pages [i, end) that the caller owns (allocated from genalloc). */
+static void p2pmem_zero_range(struct p2pmem_dev *p, unsigned long i,
+			      unsigned long end, bool background)
+{
+	u64 t0 = ktime_get_ns();
+	unsigned long j;
+
+	p2pmem_clear(p2pmem_page_addr(p, i), (end - i) << PAGE_SHIFT);
+	/* Atomic: page_free sets bits of neighbouring pages concurrently. */
+	for (j = i; j < end; j++)
+		clear_bit(j, p->dirty);
+	if (background) {
+		atomic64_add((end - i) << PAGE_SHIFT, &p->stats.zero_bg_bytes);
+		atomic64_add(ktime_get_ns() - t0, &p->stats.zero_bg_ns);
+	} else {
+		atomic64_add((end - i) << PAGE_SHIFT, &p->stats.zero_sync_bytes);
+		atomic64_add(ktime_get_ns() - t0, &p->stats.zero_sync_ns);
+	}
+}
+
+static void p2pmem_zero_work(struct work_struct *work)
+{
+	struct p2pmem_dev *p = container_of(work, struct p2pmem_dev, zero_work);
+	struct genpool_data_fixed fixed;
+	unsigned long i = 0, end, n;
+	void *kaddr;
+
+	while (!READ_ONCE(p->zero_stop) && !atomic_read(&p->zero_pause)) {
+		i = find_next_bit(p->dirty, p->npages, i);
+		if (i >= p->npages)
+			break;
+		end = find_next_zero_bit(p->dirty,
+					 min(p->npages, i + P2PMEM_ZERO_RUN), i);
+		n = end - i;
+		fixed.offset = i << PAGE_SHIFT;
+		kaddr = (void *)gen_pool_alloc_algo(p->pool, n << PAGE_SHIFT,
+						    gen_pool_fixed_alloc, &fixed);
+		if (!kaddr && n > 1) {
+			n = 1;
+			kaddr = (void *)gen_pool_alloc_algo(p->pool, PAGE_SIZE,
+							    gen_pool_fixed_alloc,
+							    &fixed);
+		}
+		if (!kaddr) {
+			/* In use: whoever frees it marks it dirty again. */
+			i++;
+			continue;
+		}
+		atomic_long_add(n << PAGE_SHIFT, &p->zeroing);
+		p2pmem_zero_range(p, i, i + n, true);
+		gen_pool_free(p->pool, (unsigned long)kaddr, n << PAGE_SHIFT);
+		atomic_long_sub(n << PAGE_SHIFT, &p->zeroing);
+		wake_up_all(&p->idle_wq);
+		i += n;
+		cond_resched();
+	}
+}
+
+static void p2pmem_page_free(struct page *page)
+{
+	struct p2pmem_dev *p = container_of(page->pgmap, struct p2pmem_dev,
+					    pgmap);
+
+	p2pmem_pool_put_pages(p, page_to_pfn(page) - PHYS_PFN(p->phys), 1);
+}
+
+static const struct dev_pagemap_ops p2pmem_pgmap_ops = {
+	.page_free = p2pmem_page_free,
+};
+
+/**
+ * p2pmem_pool_put_pages - give pages back to the pool
+ * @p: the provider
+ * @first: index of the first page in the pool
+ * @n: number of pages
+ *
+ * Called from page_free (one page, any context) and by kernel clients
+ * freeing what they allocated (any number of pages of one allocation).
+ */
+void p2pmem_pool_put_pages(struct p2pmem_dev *p, unsigned long first,
+			   unsigned long n)
+{
+	struct p2pmem_alloc *rec, *cur = NULL;
+	unsigned long i, count = 0, flags;
+
+	for (i = first; i < first + n; i++) {
+		rec = xchg(&p->owner[i], NULL);
+		if (!rec) {
+			dev_err_ratelimited(&p->dev, "page %lu freed twice\n", i);
+			continue;
+		}
+		set_bit(i, p->dirty);
+		if (rec != cur) {
+			if (cur && atomic_long_sub_and_test(count, &cur->pages_out)) {
+				spin_lock_irqsave(&p->alloc_lock, flags);
+				list_del(&cur->node);
+				spin_unlock_irqrestore(&p->alloc_lock, flags);
+				kfree(cur);
+				module_put(THIS_MODULE);
+			}
+			cur = rec;
+			count = 0;
+		}
+		count++;
+	}
+	if (cur && atomic_long_sub_and_test(count, &cur->pages_out)) {
+		spin_lock_irqsave(&p->alloc_lock, flags);
+		list_del(&cur->node);
+		spin_unlock_irqrestore(&p->alloc_lock, flags);
+		kfree(cur);
+		module_put(THIS_MODULE);
+	}
+	gen_pool_free(p->pool, (unsigned long)p2pmem_page_addr(p, first),
+		      n << PAGE_SHIFT);
+	atomic64_sub(n << PAGE_SHIFT, &p->stats.in_use);
+	if (p2pmem_online(p))
+		p2pmem_zero_kick(p);
+	if (READ_ONCE(p->removing))
+		wake_up_all(&p->idle_wq);
+	/* Last: after this, memunmap_pages() may free everything. */
+	percpu_ref_put_many(&p->pgmap.ref, n);
+}
+
+static void p2pmem_stat_peak(struct p2pmem_dev *p, s64 now)
+{
+	s64 peak = atomic64_read(&p->stats.peak);
+
+	while (now > peak) {
+		s64 old = atomic64_cmpxchg(&p->stats.peak, peak, now);
+
+		if (old == peak)
+			break;
+		peak = old;
+	}
+}
+
+/**
+ * p2pmem_pool_alloc - take zeroed pages from the pool
+ * @p: the provider (online; the caller holds p->lock)
+ * @size: bytes, a multiple of PAGE_SIZE
+ * @recp: out: the allocation's record
+ * @caller: kernel clients: their return address (names them when removal
+ *	waits); 0 for mappings
+ *
+ * Return: the kernel address of the memory, or NULL when the pool has no
+ * free range that large.
+ */
+void *p2pmem_pool_alloc(struct p2pmem_dev *p, size_t size,
+			struct p2pmem_alloc **recp, unsigned long caller)
+{
+	unsigned long first, n = size >> PAGE_SHIFT, i, end, flags;
+	struct p2pmem_alloc *rec;
+	void *kaddr;
+
+	rec = kzalloc(sizeof(*rec), GFP_KERNEL);
+	if (!rec)
+		return NULL;
+
+	kaddr = (void *)gen_pool_alloc(p->pool, size);
+	if (!kaddr && atomic_long_read(&p->zeroing)) {
+		/*
+		 * The worker holds a run of free pages while clearing them:
+		 * let it finish that run and pause, rather than fail an
+		 * allocation that fits.
+		 */
+		atomic_inc(&p->zero_pause);
+		for (i = 0; !kaddr && i < 3; i++) {
+			wait_event(p->idle_wq, !atomic_long_read(&p->zeroing));
+			kaddr = (void *)gen_pool_alloc(p->pool, size);
+		}
+		atomic_dec(&p->zero_pause);
+		p2pmem_zero_kick(p);
+	}
+	if (!kaddr) {
+		kfree(rec);
+		return NULL;
+	}
+	first = (kaddr - p->kaddr) >> PAGE_SHIFT;
+
+	for (i = first; i < first + n; i = end) {
+		i = find_next_bit(p->dirty, first + n, i);
+		if (i >= first + n)
+			break;
+		end = find_next_zero_bit(p->dirty, first + n, i);
+		p2pmem_zero_range(p, i, end, false);
+	}
+
+	rec->first = first;
+	rec->npages = n;
+	atomic_long_set(&rec->pages_out, n);
+	rec->caller = caller;
+	rec->born = jiffies;
+	rec->pid = task_tgid_nr(current);
+	get_task_comm(rec->comm, current);
+	for (i = first; i < first + n; i++)
+		WRITE_ONCE(p->owner[i], rec);
+
+	percpu_ref_get_many(&p->pgmap.ref, n);
+	__module_get(THIS_MODULE);
+	spin_lock_irqsave(&p->alloc_lock, flags);
+	list_add_tail(&rec->node, &p->allocs);
+	spin_unlock_irqrestore(&p->alloc_lock, flags);
+
+	p2pmem_stat_peak(p, atomic64_add_return(size, &p->stats.in_use));
+	atomic64_inc(&p->stats.allocations);
+	*recp = rec;
+	return kaddr;
+}
+
+size_t p2pmem_pool_available(struct p2pmem_dev *p)
+{
+	if (!p->pool_live)
+		return 0;
+	/* Pages being cleared are free, just busy for a moment. */
+	return gen_pool_avail(p->pool) + atomic_long_read(&p->zeroing);
+}
+
+/**
+ * p2pmem_pool_init - give the provider's range struct pages and a pool
+ * @p: the provider (phys and size set, 2 MiB aligned)
+ *
+ * Return: 0 or a negative errno.
+ */
+int p2pmem_pool_init(struct p2pmem_dev *p)
+{
+	struct dev_pagemap *pgmap = &p->pgmap;
+	int nid = dev_to_node(&p->pdev->dev);
+	void *addr;
+	int ret;
+
+	p->npages = p->size >> PAGE_SHIFT;
+	p->owner = kvcalloc(p->npages, sizeof(*p->owner), GFP_KERNEL);
+	if (!p->owner)
+		return -ENOMEM;
+	p->dirty = kvcalloc(BITS_TO_LONGS(p->npages), sizeof(long), GFP_KERNEL);
+	if (!p->dirty) {
+		ret = -ENOMEM;
+		goto free_owner;
+	}
+	bitmap_fill(p->dirty, p->npages);
+
+	pgmap->range.start = p->phys;
+	pgmap->range.end = p->phys + p->size - 1;
+	pgmap->nr_range = 1;
+	pgmap->ops = &p2pmem_pgmap_ops;
+	if (IS_ENABLED(CONFIG_PCI_P2PDMA)) {
+		/*
+		 * With CONFIG_PCI_P2PDMA the kernel takes PCI_P2PDMA pages
+		 * for upstream's own (is_pci_p2pdma_page()) and would look up
+		 * upstream's private provider data behind them; GENERIC pages
+		 * are treated as RAM, as on stock kernels.  But GENERIC maps
+		 * the linear map write-back: an uncached mapping held across
+		 * memremap_pages() makes its PAT reservation inherit UC-.
+		 */
+		p->uc_pin = ioremap(p->phys, p->size);
+		if (!p->uc_pin) {
+			ret = -ENOMEM;
+			goto free_dirty;
+		}
+		pgmap->type = MEMORY_DEVICE_GENERIC;
+	} else {
+		/*
+		 * Without CONFIG_PCI_P2PDMA nothing treats PCI_P2PDMA pages
+		 * specially (is_pci_p2pdma_page() is constant false), and
+		 * memremap_pages() maps this type uncached (UC-).
+		 */
+		pgmap->type = MEMORY_DEVICE_PCI_P2PDMA;
+	}
+
+	addr = memremap_pages(pgmap, nid);
+	if (IS_ERR(addr)) {
+		ret = PTR_ERR(addr);
+		goto unpin_uc;
+	}
+	p->kaddr = addr;
+
+	p->pool = gen_pool_create(PAGE_SHIFT, nid);
+	if (!p->pool) {
+		ret = -ENOMEM;
+		goto unmap_pages;
+	}
+	ret = gen_pool_add_virt(p->pool, (unsigned long)addr, p->phys, p->size,
+				nid);
+	if (ret)
+		goto destroy_pool;
+
+	INIT_WORK(&p->zero_work, p2pmem_zero_work);
+	p->pool_live = true;
+	p2pmem_zero_kick(p);
+	return 0;
+
+destroy_pool:
+	gen_pool_destroy(p->pool);
+unmap_pages:
+	memunmap_pages(pgmap);
+unpin_uc:
+	if (p->uc_pin)
+		iounmap(p->uc_pin);
+free_dirty:
+	kvfree(p->dirty);
+free_owner:
+	kvfree(p->owner);
+	return ret;
+}
+
+/**
+ * p2pmem_pool_exit - tear the pages and the pool down
+ * @p: the provider; every page must be back (p2pmem_provider_remove()
+ *	waits for that), the worker stopped
+ */
+void p2pmem_pool_exit(struct p2pmem_dev *p)
+{
+	size_t avail;
+
+	p2pmem_pool_stop_zeroing(p);
+	p->pool_live = false;
+	memunmap_pages(&p->pgmap);
+	if (p->uc_pin)
+		iounmap(p->uc_pin);
+	avail = gen_pool_avail(p->pool);
+	if (avail == gen_pool_size(p->pool)) {
+		gen_pool_destroy(p->pool);
+	} else {
+		/* gen_pool_destroy() would BUG(); a leak is the lesser evil. */
+		dev_err(&p->dev, "pool still has %zu bytes allocated: leaking it\n",
+			gen_pool_size(p->pool) - avail);
+	}
+	kvfree(p->dirty);
+	kvfree(p->owner);
+}

@@ -1,0 +1,77 @@
+#!/bin/sh
+# kmod-copy: buffers from p2pmem.ko providers carry NVMe O_DIRECT traffic.
+# For every provider both drives can reach (stock deep: the memory card and
+# both CMBs; stock switch: both CMBs; P2PDMA deep: the memory card), 1 MiB and
+# 32 MiB buffers: nvme a -> buffer -> nvme b verified through host memory,
+# every page inside the provider (pagemap), the user PTE uncached (UC-, read
+# through p2pmem_test's debugfs), fresh and reused buffers read zero.  The
+# client API test module allocates, checks and frees on each provider.  Prints
+# the zeroing statistics (sync = while allocating, bg = in the background).
+# rig: fabrics=switch,deep kernels=stock,p2pdma
+# shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
+. /tests/kmod-lib.sh
+need_kmod
+
+rig_pair
+mc=$(kmod_memcard) || fail "no memory card"
+kmod_load
+kmod_bind "$mc" || fail "cannot bind $mc"
+provs=
+if [ "$RIG_FABRIC" = deep ]; then
+	provs=$(kmod_provider "$mc" memory) || fail "no memory card provider"
+fi
+if [ "$RIG_KERNEL" = stock ]; then
+	for b in "$a" "$b"; do
+		p=$(kmod_wait_provider "$b" nvme-cmb) || fail "no CMB provider for $b"
+		provs="$provs $p"
+	done
+fi
+if [ -z "$provs" ]; then
+	# P2PDMA switch: the CMBs are upstream's and the memory card sits on
+	# another root port; what is to prove is that it is refused for them.
+	p=$(kmod_provider "$mc" memory) || fail "no memory card provider"
+	p2pmem check --provider "$mc" "$na" "$nb" >/tmp/check.out 2>&1
+	rc=$?
+	cat /tmp/check.out
+	[ $rc -eq 1 ] || fail "the memory card on another root port: p2pmem check exit $rc, expected 1"
+	kmod-buf -d "/dev/$p" -c "$a,$b" refuse nodecl EREMOTEIO ||
+		fail "$p handed out memory for clients it cannot reach"
+	kmod_unload
+	say "$RIG_FABRIC/$RIG_KERNEL: the memory card is refused for both drives, as the rule says"
+	exit 0
+fi
+
+insmod "$KMOD_DIR/p2pmem_test.ko" clients="$a,$b" alloc_kb=1024 ||
+	fail "insmod p2pmem_test failed"
+dmesg | grep 'p2pmem_test: ' | tail -n 3
+dmesg | grep -q 'p2pmem_test: api FAIL' && fail "client API test failed"
+dmesg | grep -q 'p2pmem_test: api ok .* linear=uc-minus' || fail "client API test did not run"
+
+for p in $provs; do
+	for s in 1M 32M; do
+		kmod-buf -d "/dev/$p" -c "$a,$b" -s "$s" map || fail "$p: map $s"
+		kmod-buf -d "/dev/$p" -c "$a,$b" -s "$s" -C 512K copy "$na" "$nb" ||
+			fail "$p: copy $s $na -> $nb"
+	done
+	[ "$(kattr "$p" stats/in_use)" = 0 ] || fail "$p: in_use $(kattr "$p" stats/in_use) after the copies"
+	say "$p ($(kattr "$p" kind)): allocations $(kattr "$p" stats/allocations)," \
+		"peak $(kattr "$p" stats/peak)," \
+		"zeroed sync $(kattr "$p" stats/zero_sync_bytes) B in $(($(kattr "$p" stats/zero_sync_ns) / 1000)) us," \
+		"bg $(kattr "$p" stats/zero_bg_bytes) B in $(($(kattr "$p" stats/zero_bg_ns) / 1000)) us"
+done
+
+# Zeroing in the allocation path: no background worker, so a buffer handed
+# out again (first fit: the same pages) must be cleared while mapping it.
+p=${provs%% *}
+p=${p:-$(echo "$provs" | cut -d' ' -f2)}
+kmod_load bg_zero=0
+kmod_bind "$mc" || fail "cannot bind $mc"
+[ "$RIG_FABRIC" = deep ] || p=$(kmod_wait_provider "$a" nvme-cmb) || fail "no CMB provider for $a"
+[ "$RIG_FABRIC" = deep ] && p=$(kmod_provider "$mc" memory)
+kmod-buf -d "/dev/$p" -c "$a,$b" -s 32M map || fail "$p: map 32M without background zeroing"
+z=$(kattr "$p" stats/zero_sync_bytes)
+[ "$z" -ge $((64 << 20)) ] || fail "$p: only $z bytes zeroed while allocating (2 x 32 MiB expected)"
+[ "$(kattr "$p" stats/zero_bg_bytes)" = 0 ] || fail "$p: background zeroing ran with bg_zero=0"
+say "$p ($(kattr "$p" kind)) bg_zero=0: zeroed sync $z B in $(($(kattr "$p" stats/zero_sync_ns) / 1000)) us"
+kmod_unload
+exit 0

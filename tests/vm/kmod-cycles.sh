@@ -1,0 +1,53 @@
+#!/bin/sh
+# kmod-cycles: 100 cycles of load / bind / allocate / unbind / unload.  Each
+# cycle loads p2pmem.ko (on the stock kernel every fifth one arms and serves
+# the two CMBs too: a cycle with them costs twice as much under TCG), binds
+# the memory card, maps 1 MiB from every provider (twice: the second mapping
+# gets the first one's pages back, zeroed), checks that each pool is full
+# again (available = size, in_use 0), leaves a live mapping across the
+# unbind in every tenth cycle (SIGBUS), unbinds and unloads.  No WARN/BUG
+# (the rig checks the log after the test).
+# rig: fabrics=deep kernels=stock,p2pdma
+# shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
+. /tests/kmod-lib.sh
+need_kmod
+
+rig_pair
+mc=$(kmod_memcard) || fail "no memory card"
+N=${KMOD_CYCLES:-100}
+t0=$(now_ms)
+c=0
+while [ $c -lt "$N" ]; do
+	c=$((c + 1))
+	cmb=0
+	[ "$RIG_KERNEL" = stock ] && [ $((c % 5)) -eq 1 ] && cmb=1
+	kmod_load bg_zero=0 nvme_cmb=$cmb
+	kmod_bind "$mc" || fail "cycle $c: cannot bind $mc"
+	provs=$(kmod_provider "$mc" memory) || fail "cycle $c: no memory card provider"
+	if [ $cmb = 1 ]; then
+		for b in "$a" "$b"; do
+			p=$(kmod_wait_provider "$b" nvme-cmb) || fail "cycle $c: no CMB provider for $b"
+			provs="$provs $p"
+		done
+	fi
+	for p in $provs; do
+		kmod-buf -d "/dev/$p" -c "$a,$b" -s 1M map >/tmp/map.out ||
+			fail "cycle $c: $p: $(cat /tmp/map.out)"
+		[ "$(kattr "$p" available)" = "$(kattr "$p" size)" ] ||
+			fail "cycle $c: $p: available $(kattr "$p" available) of $(kattr "$p" size)"
+		[ "$(kattr "$p" stats/in_use)" = 0 ] || fail "cycle $c: $p: in_use $(kattr "$p" stats/in_use)"
+	done
+	if [ $((c % 10)) -eq 0 ]; then
+		p=${provs%% *}
+		rm -f /tmp/touch.out
+		kmod-buf -d "/dev/$p" -c "$a,$b" -s 2M touch >/tmp/touch.out 2>&1 &
+		pid=$!
+		wait_line /tmp/touch.out READY || fail "cycle $c: toucher did not start"
+		kmod_unbind "$mc"
+		wait "$pid" || fail "cycle $c: no SIGBUS: $(cat /tmp/touch.out)"
+	fi
+	kmod_unload
+done
+ms=$(($(now_ms) - t0))
+say "$N cycles in $ms ms ($((ms / N)) ms each)"
+exit 0

@@ -1,0 +1,104 @@
+# shellcheck shell=sh
+# tests/vm/kmod-lib.sh - helpers of the kmod-*.sh VM tests (p2pmem.ko), on top
+# of lib.sh.  Sourced: `. /tests/kmod-lib.sh`.
+#
+# The modules come from build/modules/<kernel>/ (rig/rig builds kmod/ for both
+# kernels) and sit in the guest's /lib/modules/extra, not loaded.
+
+# shellcheck source=tests/vm/lib.sh
+. /tests/lib.sh
+
+KMOD_DIR=/lib/modules/extra
+CLASS=/sys/class/p2pmem
+
+# p2pmem.ko must have been built for this kernel: rig/rig builds kmod/ for
+# both, so its absence is a broken build, not a reason to skip.
+need_kmod() {
+	[ -f "$KMOD_DIR/p2pmem.ko" ] ||
+		fail "no p2pmem.ko for the $RIG_KERNEL kernel in the initramfs (rig/rig builds kmod/)"
+}
+
+# kmod_load [PARAM=VALUE...]: load p2pmem.ko (unloading an earlier copy).
+# shellcheck disable=SC2120 # parameters are optional
+kmod_load() {
+	kmod_unload
+	insmod "$KMOD_DIR/p2pmem.ko" "$@" || fail "insmod p2pmem.ko $* failed"
+}
+
+# Unload the test module and p2pmem.ko if loaded; unbind the memory card first.
+kmod_unload() {
+	grep -q '^p2pmem_test ' /proc/modules && rmmod p2pmem_test
+	if grep -q '^p2pmem ' /proc/modules; then
+		for d in /sys/bus/pci/drivers/p2pmem_pci/0*; do
+			[ -e "$d" ] && echo "${d##*/}" >/sys/bus/pci/drivers/p2pmem_pci/unbind
+		done
+		rmmod p2pmem || fail "rmmod p2pmem failed"
+	fi
+	return 0
+}
+
+# The memory card's BDF (1af4:1110).
+kmod_memcard() {
+	for d in "$SYS_PCI"/*; do
+		[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1af4:0x1110 ] && basename "$d" && return 0
+	done
+	return 1
+}
+
+# Bind BDF to p2pmem_pci through driver_override.
+kmod_bind() {
+	echo p2pmem_pci >"$SYS_PCI/$1/driver_override" || return 1
+	echo "$1" >/sys/bus/pci/drivers_probe
+	[ "$(basename "$(readlink -f "$SYS_PCI/$1/driver")")" = p2pmem_pci ]
+}
+
+# Unbind BDF from whatever driver it has.
+kmod_unbind() {
+	[ -e "$SYS_PCI/$1/driver" ] && echo "$1" >"$SYS_PCI/$1/driver/unbind"
+	return 0
+}
+
+# The p2pmemN that serves BDF (optionally of KIND), or nothing.
+kmod_provider() {
+	for p in "$CLASS"/p2pmem*; do
+		[ -e "$p" ] || continue
+		[ "$(basename "$(readlink -f "$p/device")")" = "$1" ] || continue
+		[ -z "${2:-}" ] || [ "$(cat "$p/kind")" = "$2" ] || continue
+		basename "$p"
+		return 0
+	done
+	return 1
+}
+
+# kmod_wait_provider BDF KIND: wait up to 5 s for the provider to appear.
+kmod_wait_provider() {
+	i=0
+	while [ $i -lt 50 ]; do
+		kmod_provider "$1" "$2" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# attr P2PMEMN NAME: one sysfs attribute of a provider.
+kattr() { cat "$CLASS/$1/$2"; }
+
+# Milliseconds since boot (busybox has no date +%N); "1$frac" keeps a
+# fraction like 08 from being read as octal.
+now_ms() {
+	read -r up _ </proc/uptime
+	frac=${up#*.}
+	echo $((${up%.*} * 1000 + (1$frac - 100) * 10))
+}
+
+# Wait until FILE has a line matching REGEX (up to SECS, default 10).
+wait_line() {
+	i=0
+	while [ $i -lt $((${3:-10} * 20)) ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 1
+}

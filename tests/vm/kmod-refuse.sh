@@ -1,0 +1,106 @@
+#!/bin/sh
+# kmod-refuse: what /dev/p2pmemN refuses, with which errno and which kernel
+# log line: MAP_PRIVATE and a non-zero offset (EINVAL), mmap before declaring
+# clients (EDESTADDRREQ), more than the pool (ENOMEM, with the sizes), a
+# reserved provider (EACCES), a non-root user (EACCES from the 0600 node),
+# a client that does not exist (ENODEV) and clients the distance rule rejects
+# (EREMOTEIO: the memory card with an NVMe client across root ports in switch
+# and split, a CMB with its peer in split; accepted in deep).  The DMA fences
+# (p2pmem_test fakes the memory card's own DMA limits): a DMA mask that does
+# not reach the BAR, DMA forced through swiotlb.  A non-prefetchable BAR is
+# refused, and with force=1 taken only if it holds a 2 MiB block.  rmmod is
+# refused while a mapping lives.  Every refusal counts in stats/failures.
+# rig: fabrics=all kernels=stock,p2pdma
+# shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
+. /tests/kmod-lib.sh
+need_kmod
+
+rig_pair
+mc=$(kmod_memcard) || fail "no memory card"
+kmod_load
+kmod_bind "$mc" || fail "cannot bind $mc"
+p=$(kmod_provider "$mc" memory) || fail "no memory card provider"
+size=$(kattr "$p" size)
+kb() { kmod-buf -d "/dev/$p" "$@"; }
+
+expect() { # DMESG-REGEX KMOD-BUF-ARGS...: the refusal happens and is logged
+	re=$1
+	shift
+	dmesg -c >/dev/null
+	kb "$@" || fail "kmod-buf $*"
+	dmesg | grep -qE "$re" || fail "no kernel log line matching '$re' after: $*"
+	say "  log: $(dmesg | grep -E "$re" | head -n1 | sed 's/^\[[^]]*\] //')"
+}
+
+f0=$(kattr "$p" stats/failures)
+expect "mmap refused \(-22\): MAP_PRIVATE" -c "$mc" refuse private EINVAL
+expect "mmap refused \(-22\): non-zero offset" -c "$mc" refuse offset EINVAL
+expect "mmap refused \(-89\): no clients declared" -c none refuse nodecl EDESTADDRREQ
+expect "mmap refused \(-12\): $((size + 2097152)) bytes asked, $size of $size available" \
+	-c "$mc" -s $((size + 2097152)) refuse over ENOMEM
+echo 0 >"$CLASS/$p/published"
+expect "mmap refused \(-13\): provider reserved" -c "$mc" refuse nodecl EACCES
+echo 1 >"$CLASS/$p/published"
+[ "$(kattr "$p" stats/failures)" -eq $((f0 + 5)) ] ||
+	fail "stats/failures $(kattr "$p" stats/failures), expected $((f0 + 5))"
+kb refuse nonroot EACCES || fail "a non-root user opened /dev/$p"
+expect "no PCI function 0000:7f:1f.7" -c 0000:7f:1f.7 refuse nodecl ENODEV
+
+# The distance rule: memory card <- nvme a.
+case "$RIG_FABRIC" in
+deep)
+	kb -c "$a,$b" -s 1M map >/dev/null || fail "deep: $a,$b refused for the memory card"
+	say "deep: $a,$b accepted for the memory card"
+	;;
+*)
+	expect "client $a refused: it and provider $mc do not share an upstream bridge or whitelisted host bridge" \
+		-c "$a" refuse nodecl EREMOTEIO
+	dmesg -c >/dev/null
+	kb -c "$mc,$a" refuse nodecl EREMOTEIO || fail "one bad client among good ones was accepted"
+	;;
+esac
+if [ "$RIG_KERNEL" = stock ] && [ "$RIG_FABRIC" = split ]; then
+	pa=$(kmod_wait_provider "$a" nvme-cmb) || fail "no CMB provider for $a"
+	dmesg -c >/dev/null
+	kmod-buf -d "/dev/$pa" -c "$a,$b" refuse nodecl EREMOTEIO || fail "split: CMB of $a accepted $b"
+	dmesg | grep -q "client $b refused" || fail "no log line for $b"
+	say "split: CMB $pa refuses $b"
+fi
+
+# The DMA fences.
+dmesg -c >/dev/null
+insmod "$KMOD_DIR/p2pmem_test.ko" fence="$mc" alloc_kb=0 || fail "insmod p2pmem_test"
+rmmod p2pmem_test
+dmesg | grep -q "p2pmem_test: fence ok $p" || fail "fence test: $(dmesg | grep p2pmem_test)"
+for re in "client $mc refused: its DMA limit 0x[0-9a-f]* does not reach the BAR" \
+	"client $mc refused: its DMA is forced through swiotlb bounce buffers"; do
+	dmesg | grep -q "$re" || fail "no log line '$re'"
+	say "  log: $(dmesg | grep -m1 "$re" | sed 's/^\[[^]]*\] //')"
+done
+
+# rmmod while a mapping lives (the file closed: the mapping alone holds it).
+rm -f /tmp/touch.out
+kmod-buf -d "/dev/$p" -c "$mc" -s 1M touch >/tmp/touch.out 2>&1 &
+pid=$!
+wait_line /tmp/touch.out READY || fail "toucher did not start"
+rmmod p2pmem 2>/tmp/rmmod.err && fail "rmmod p2pmem succeeded with a live mapping"
+say "rmmod refused while mapped: $(cat /tmp/rmmod.err)"
+kill "$pid"
+wait "$pid"
+[ "$(kattr "$p" stats/in_use)" = 0 ] || fail "in_use $(kattr "$p" stats/in_use) after the process died"
+
+# A non-prefetchable BAR (the memory card's BAR0: 256 bytes of registers).
+kmod_unbind "$mc"
+echo 0 >/sys/module/p2pmem/parameters/bar
+dmesg -c >/dev/null
+echo "$mc" >/sys/bus/pci/drivers_probe 2>/dev/null
+kmod_provider "$mc" >/dev/null && fail "BAR0 (not prefetchable) became a provider"
+dmesg | grep -q "BAR0 is not prefetchable: refusing it" || fail "no refusal logged for BAR0"
+say "  log: $(dmesg | grep -m1 'BAR0 is not prefetchable' | sed 's/^\[[^]]*\] //')"
+kmod_load force=1 bar=0
+dmesg | grep -q "BAR0 is not prefetchable; using it because force=1" || fail "force=1 not honoured"
+dmesg | grep -q "holds no 2048 KiB-aligned block" || fail "a 256-byte BAR0 was not refused"
+kmod_provider "$mc" >/dev/null && fail "a 256-byte BAR0 became a provider"
+say "  log: $(dmesg | grep -m1 'holds no 2048 KiB-aligned block' | sed 's/^\[[^]]*\] //')"
+kmod_unload
+exit 0

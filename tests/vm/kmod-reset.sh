@@ -1,0 +1,78 @@
+#!/bin/sh
+# kmod-reset: an NVMe controller reset (reset_controller) makes the stock nvme
+# driver disable its CMB again (CMBMSC = 0).  With nothing allocated, the
+# provider re-arms the CMB once the controller is back and stays online (a
+# fresh buffer still reads zero).  With a copy loop running through
+# the CMB of nvme b (a -> CMB(b) -> b, each chunk verified on b afterwards):
+# the provider goes offline (state, kernel log), the loop stops with an error
+# or SIGBUS, no chunk reported written is wrong on b, a new mmap is refused
+# (ENODEV), the drive itself works after the reset, and once the drive is
+# bound again its CMB is a provider again.
+# rig: fabrics=switch kernels=stock
+# shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
+. /tests/kmod-lib.sh
+need_kmod
+
+rig_pair
+kmod_load
+pb=$(kmod_wait_provider "$b" nvme-cmb) || fail "no CMB provider for $b"
+cb=$(rig_nvme_ctrl "$b") || fail "no controller for $b"
+
+# 1. Nothing allocated: re-armed, still online.
+dmesg -c >/dev/null
+echo 1 >"/sys/class/nvme/$cb/reset_controller" || fail "reset of $cb failed"
+i=0
+until dmesg | grep -q "$pb stays online"; do
+	[ $i -lt 50 ] || fail "$pb not re-armed 5 s after an idle reset: $(dmesg | grep p2pmem)"
+	sleep 0.1
+	i=$((i + 1))
+done
+[ "$(kattr "$pb" state)" = online ] || fail "$pb is $(kattr "$pb" state) after an idle reset"
+kmod-buf -d "/dev/$pb" -c "$a,$b" -s 1M map >/dev/null || fail "$pb unusable after an idle reset"
+say "idle reset of $cb: $(dmesg | grep -m1 'stays online' | sed 's/^\[[^]]*\] //')"
+
+# 2. A copy loop through the CMB.
+dmesg -c >/dev/null
+rm -f /tmp/loop.out
+kmod-buf -d "/dev/$pb" -c "$a,$b" -s 4M -C 256K -o 64M reset-loop "$na" "$nb" 1000 >/tmp/loop.out 2>&1 &
+pid=$!
+wait_line /tmp/loop.out READY || fail "loop did not start: $(cat /tmp/loop.out)"
+sleep 0.5
+t0=$(now_ms)
+echo 1 >"/sys/class/nvme/$cb/reset_controller" || fail "reset of $cb failed"
+i=0
+while [ "$(kattr "$pb" state)" != offline ]; do
+	[ $i -lt 50 ] || fail "$pb still $(kattr "$pb" state) 5 s after the reset"
+	sleep 0.1
+	i=$((i + 1))
+done
+say "reset of $cb: $pb offline within $(($(now_ms) - t0)) ms"
+wait "$pid"
+rc=$?
+cat /tmp/loop.out
+[ $rc -eq 0 ] || fail "the copy loop saw corrupted data or failed to run (exit $rc)"
+grep -q 'stopped after\|SIGBUS after' /tmp/loop.out || fail "the loop did not stop"
+dmesg | grep -E 'p2pmem' | sed 's/^\[[^]]*\] /  log: /'
+dmesg | grep -q "$pb: offline: NVMe controller reset disabled its CMB" || fail "no offline message"
+kmod-buf -d "/dev/$pb" -c "$a,$b" refuse nodecl ENODEV || fail "an offline provider handed out memory"
+
+# The drive still works.
+head -c 1048576 /dev/urandom >/tmp/r
+dd if=/tmp/r of="$nb" bs=1048576 seek=200 oflag=direct 2>/dev/null || fail "$nb: write after reset"
+dd if="$nb" of=/tmp/r2 bs=1048576 skip=200 count=1 iflag=direct 2>/dev/null || fail "$nb: read after reset"
+cmp -s /tmp/r /tmp/r2 || fail "$nb: data differs after the reset"
+
+# Bound again: armed again, online.
+echo "$b" >/sys/bus/pci/drivers/nvme/unbind
+echo "$b" >/sys/bus/pci/drivers/nvme/bind || fail "cannot bind $b again"
+pb=$(kmod_wait_provider "$b" nvme-cmb) || fail "no CMB provider after binding $b again"
+[ "$(kattr "$pb" state)" = online ] || fail "$pb is $(kattr "$pb" state)"
+i=0
+while ! { nb=$(rig_nvme_ns "$b") && [ -b "$nb" ]; } && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+na=$(rig_nvme_ns "$a") || fail "$a: no namespace"
+kmod-buf -d "/dev/$pb" -c "$a,$b" -s 4M copy "$na" "$nb" || fail "copy through the re-armed CMB"
+kmod_unload
+exit 0
