@@ -2,8 +2,8 @@
 # rig/guest/demo.sh - what `rig/rig demo` (make demo) shows, run inside the
 # guest on the switch fabric and the p2pdma kernel.  The host prints the lines
 # from "=== p2pmem demo" to "=== end of demo".
-# shellcheck source=tests/vm/lib.sh
-. /tests/lib.sh
+# shellcheck source=tests/vm/kmod-lib.sh
+. /tests/kmod-lib.sh
 
 SIZE=32M
 CHUNK=512K
@@ -15,6 +15,43 @@ show() {
 	echo "\$ $*"
 	"$@"
 }
+
+# Debian's stock kernel has no P2PDMA: p2pmem.ko provides the memory.
+if [ "$RIG_KERNEL" = stock ]; then
+	mc=$(kmod_memcard) || fail "no memory card"
+	echo "=== p2pmem demo: fabric $RIG_FABRIC, Debian's stock kernel $(uname -r) (no PCI_P2PDMA) + p2pmem.ko"
+	echo "NVMe a: $a = $na    NVMe b: $b = $nb    memory card: $mc (256 MiB BAR2, RAM-backed in QEMU)"
+	show insmod /lib/modules/extra/p2pmem.ko || fail "insmod p2pmem.ko failed"
+	echo "\$ echo p2pmem_pci > /sys/bus/pci/devices/$mc/driver_override; echo $mc > /sys/bus/pci/drivers_probe"
+	kmod_bind "$mc" || fail "cannot bind the memory card"
+	kmod_wait_provider "$mc" memory >/dev/null || fail "no memory card provider"
+	kmod_wait_provider "$a" nvme-cmb >/dev/null || fail "no CMB provider for $a"
+	kmod_wait_provider "$b" nvme-cmb >/dev/null || fail "no CMB provider for $b"
+	show p2pmem topo || fail "p2pmem topo failed"
+	show p2pmem list || fail "p2pmem list failed"
+	show p2pmem check "$na" "$nb" || fail "p2pmem check refused the drives"
+	p=$(kmod_provider "$mc" memory)
+	echo
+	echo "--- where the memory card's pool lives (p2pmem.ko: /sys/class/p2pmem/$p)"
+	echo "  BAR2 of $mc, pool range $(cat "$CLASS/$p/range"), kind $(cat "$CLASS/$p/kind"), iommu $(cat "$CLASS/$p/iommu")"
+	head -c 33554432 /dev/urandom | dd of="$na" bs=1048576 2>/dev/null
+	echo
+	echo "--- copy offload through the memory card, then through nvme a's CMB"
+	show p2pmem copy --quiet --verify --provider "$mc" --length "$SIZE" --bs "$CHUNK" "$na" "$nb" ||
+		fail "copy through the memory card failed"
+	show p2pmem copy --quiet --verify --provider "$a" --length "$SIZE" --bs "$CHUNK" "$na" "$nb" ||
+		fail "copy through the CMB of $a failed"
+	echo
+	echo "--- p2pmem bench through the memory card (RAM-backed: the p2p path to hold against host memory)"
+	show p2pmem bench --provider "$mc" --length "$SIZE" --bs 128K,"$CHUNK" --qd 1,4 --allocs 500 "$na" "$nb" ||
+		fail "p2pmem bench failed"
+	echo
+	echo "  stats of $p: allocations $(cat "$CLASS/$p/stats/allocations"), peak $(cat "$CLASS/$p/stats/peak") bytes," \
+		"zeroed in the background $(cat "$CLASS/$p/stats/zero_bg_bytes") bytes"
+	kmod_unload
+	echo "=== end of demo"
+	exit 0
+fi
 
 echo "=== p2pmem demo: fabric $RIG_FABRIC (QEMU q35, TCG), kernel $(uname -r) with PCI_P2PDMA"
 echo "NVMe a: $a = $na    NVMe b: $b = $nb    (each with a 64 MiB CMB in BAR2)"
