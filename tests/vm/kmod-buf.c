@@ -57,6 +57,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmtest.h"
+
 #include "../../kmod/uapi/p2pmem.h"
 
 #define PAGE 4096UL
@@ -78,58 +80,6 @@ static void say(const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	fflush(stdout);
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	default: break;
-	}
-	if (*end)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t pattern_word(uint64_t seed, uint64_t byte_off)
-{
-	uint64_t z = seed + (byte_off / 8) * 0x9e3779b97f4a7c15ULL;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static void pattern_fill(uint64_t *p, size_t len, uint64_t seed, uint64_t o)
-{
-	for (size_t i = 0; i < len / 8; i++)
-		p[i] = pattern_word(seed, o + i * 8);
-}
-
-static long pattern_check(const uint64_t *p, size_t len, uint64_t seed, uint64_t o)
-{
-	for (size_t i = 0; i < len / 8; i++)
-		if (p[i] != pattern_word(seed, o + i * 8))
-			return (long)(i * 8);
-	return -1;
 }
 
 static const char *ename(int e)
