@@ -191,6 +191,24 @@ static const struct dev_pagemap_ops p2pmem_pgmap_ops = {
 	.page_free = p2pmem_page_free,
 };
 
+/*
+ * @count pages of allocation @rec came back; the last one frees the record
+ * (and the module reference that the allocation held).
+ */
+static void p2pmem_alloc_put(struct p2pmem_dev *p, struct p2pmem_alloc *rec,
+			     unsigned long count)
+{
+	unsigned long flags;
+
+	if (!atomic_long_sub_and_test(count, &rec->pages_out))
+		return;
+	spin_lock_irqsave(&p->alloc_lock, flags);
+	list_del(&rec->node);
+	spin_unlock_irqrestore(&p->alloc_lock, flags);
+	kfree(rec);
+	module_put(THIS_MODULE);
+}
+
 /**
  * p2pmem_pool_put_pages - give pages back to the pool
  * @p: the provider
@@ -204,7 +222,7 @@ void p2pmem_pool_put_pages(struct p2pmem_dev *p, unsigned long first,
 			   unsigned long n)
 {
 	struct p2pmem_alloc *rec, *cur = NULL;
-	unsigned long i, count = 0, flags;
+	unsigned long i, count = 0;
 
 	for (i = first; i < first + n; i++) {
 		rec = xchg(&p->owner[i], NULL);
@@ -214,25 +232,15 @@ void p2pmem_pool_put_pages(struct p2pmem_dev *p, unsigned long first,
 		}
 		set_bit(i, p->dirty);
 		if (rec != cur) {
-			if (cur && atomic_long_sub_and_test(count, &cur->pages_out)) {
-				spin_lock_irqsave(&p->alloc_lock, flags);
-				list_del(&cur->node);
-				spin_unlock_irqrestore(&p->alloc_lock, flags);
-				kfree(cur);
-				module_put(THIS_MODULE);
-			}
+			if (cur)
+				p2pmem_alloc_put(p, cur, count);
 			cur = rec;
 			count = 0;
 		}
 		count++;
 	}
-	if (cur && atomic_long_sub_and_test(count, &cur->pages_out)) {
-		spin_lock_irqsave(&p->alloc_lock, flags);
-		list_del(&cur->node);
-		spin_unlock_irqrestore(&p->alloc_lock, flags);
-		kfree(cur);
-		module_put(THIS_MODULE);
-	}
+	if (cur)
+		p2pmem_alloc_put(p, cur, count);
 	gen_pool_free(p->pool, (unsigned long)p2pmem_page_addr(p, first),
 		      n << PAGE_SHIFT);
 	atomic64_sub(n << PAGE_SHIFT, &p->stats.in_use);
