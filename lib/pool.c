@@ -61,7 +61,6 @@ struct p2pmem_pool {
 	unsigned int flags;
 	struct pool_chunk *chunks;
 	uint64_t mapped;
-	size_t live;				/* buffers not yet freed */
 	struct p2pmem_buf *recycled;		/* freed, range still held */
 	size_t nrecycled;
 	char desc[128];
@@ -284,7 +283,6 @@ int p2pmem_buf_alloc(struct p2pmem_pool *pool, size_t len, struct p2pmem_buf **b
 			buf = *pos;
 			*pos = buf->next_free;
 			pool->nrecycled--;
-			pool->live++;
 			*bufp = buf;
 			return 0;
 		}
@@ -315,7 +313,6 @@ int p2pmem_buf_alloc(struct p2pmem_pool *pool, size_t len, struct p2pmem_buf **b
 	buf->chunk = chunk;
 	buf->off = off;
 	buf->len = len;
-	pool->live++;
 	*bufp = buf;
 	return 0;
 }
@@ -362,7 +359,6 @@ void p2pmem_buf_free(struct p2pmem_buf *buf)
 	if (!buf)
 		return;
 	pool = buf->pool;
-	pool->live--;
 	if (!(pool->flags & P2PMEM_POOL_NO_SUBALLOC) && pool->nrecycled < RECYCLE_MAX) {
 		buf->next_free = pool->recycled;
 		pool->recycled = buf;
