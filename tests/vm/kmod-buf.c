@@ -319,6 +319,23 @@ static int xfer(bool rd, int fd, void *p, size_t len, uint64_t o)
 	return n < 0 ? -errno : -EIO;
 }
 
+/* The two drives (O_DIRECT) and the provider with its clients declared. */
+static int open_copy(const char *src, const char *dst, int *sfd, int *dfd, int *fd)
+{
+	*sfd = open(src, O_RDWR | O_DIRECT);
+	*dfd = open(dst, O_RDWR | O_DIRECT);
+	if (*sfd < 0 || *dfd < 0) {
+		say("FAIL: open %s / %s: %s\n", src, dst, strerror(errno));
+		return -1;
+	}
+	*fd = open_declared();
+	if (*fd < 0) {
+		say("FAIL: open/declare %s: %s\n", dev, strerror(-*fd));
+		return -1;
+	}
+	return 0;
+}
+
 static int cmd_copy(const char *src, const char *dst)
 {
 	uint64_t seed = (uint64_t)(now() * 1e9);
@@ -327,17 +344,8 @@ static int cmd_copy(const char *src, const char *dst)
 	double t0, t;
 	long bad;
 
-	sfd = open(src, O_RDWR | O_DIRECT);
-	dfd = open(dst, O_RDWR | O_DIRECT);
-	if (sfd < 0 || dfd < 0) {
-		say("FAIL: open %s / %s: %s\n", src, dst, strerror(errno));
+	if (open_copy(src, dst, &sfd, &dfd, &fd))
 		return 1;
-	}
-	fd = open_declared();
-	if (fd < 0) {
-		say("FAIL: open/declare %s: %s\n", dev, strerror(-fd));
-		return 1;
-	}
 	p = map_buf(fd, size);
 	if (!p) {
 		say("FAIL: mmap %" PRIu64 " bytes: %s\n", size, strerror(errno));
@@ -568,17 +576,8 @@ static int cmd_reset_loop(const char *src, const char *dst, long rounds)
 	void *host;
 	char *p;
 
-	sfd = open(src, O_RDWR | O_DIRECT);
-	dfd = open(dst, O_RDWR | O_DIRECT);
-	if (sfd < 0 || dfd < 0) {
-		say("FAIL: open %s / %s: %s\n", src, dst, strerror(errno));
+	if (open_copy(src, dst, &sfd, &dfd, &fd))
 		return 1;
-	}
-	fd = open_declared();
-	if (fd < 0) {
-		say("FAIL: open/declare %s: %s\n", dev, strerror(-fd));
-		return 1;
-	}
 	if (!(p = map_buf(fd, size)) || posix_memalign(&host, PAGE, chunk)) {
 		say("FAIL: mmap %" PRIu64 " bytes of %s: %s\n", size, dev, strerror(errno));
 		return 1;
