@@ -92,6 +92,17 @@ now_ms() {
 	echo $((${up%.*} * 1000 + (1$frac - 100) * 10))
 }
 
+# Wait until the kernel log has a line matching REGEX (up to 5 s).
+wait_dmesg() {
+	i=0
+	while [ $i -lt 50 ]; do
+		dmesg | grep -q "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
 # Wait until FILE has a line matching REGEX (up to SECS, default 10).
 wait_line() {
 	i=0

@@ -21,12 +21,8 @@ cb=$(rig_nvme_ctrl "$b") || fail "no controller for $b"
 # 1. Nothing allocated: re-armed, still online.
 dmesg -c >/dev/null
 echo 1 >"/sys/class/nvme/$cb/reset_controller" || fail "reset of $cb failed"
-i=0
-until dmesg | grep -q "$pb stays online"; do
-	[ $i -lt 50 ] || fail "$pb not re-armed 5 s after an idle reset: $(dmesg | grep p2pmem)"
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_dmesg "$pb stays online" ||
+	fail "$pb not re-armed 5 s after an idle reset: $(dmesg | grep p2pmem)"
 [ "$(kattr "$pb" state)" = online ] || fail "$pb is $(kattr "$pb" state) after an idle reset"
 kmod-buf -d "/dev/$pb" -c "$a,$b" -s 1M map >/dev/null || fail "$pb unusable after an idle reset"
 say "idle reset of $cb: $(dmesg | grep -m1 'stays online' | sed 's/^\[[^]]*\] //')"

@@ -83,12 +83,8 @@ else
 	t0=$(now_ms)
 	kmod_unbind "$mc" &
 	upid=$!
-	i=0
-	until dmesg | grep -q "pages mapped by kmod-buf\[$pid\]"; do
-		[ $i -lt 50 ] || fail "the kernel log does not name the holder kmod-buf[$pid]: $(dmesg | tail -n 5)"
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_dmesg "pages mapped by kmod-buf\[$pid\]" ||
+		fail "the kernel log does not name the holder kmod-buf[$pid]: $(dmesg | tail -n 5)"
 	kill -0 "$upid" 2>/dev/null || fail "unbind returned while the buffer was still registered"
 	say "3. unbind waits for the io_uring pin: $(dmesg | grep -m1 'pages mapped by' | sed 's/^\[[^]]*\] //')"
 	touch /tmp/release
