@@ -14,7 +14,9 @@
  * unmap_mapping_range() takes them all down.  The pages are inserted at
  * mmap time; a later fault can only mean the mapping was revoked (or
  * zapped by the process itself), so the fault handler answers SIGBUS, and
- * get_user_pages() on it fails with EFAULT.
+ * get_user_pages() on it fails with EFAULT.  Long-term pins taken before
+ * (io_uring registered buffers) are not undone by that: poll() tells their
+ * holders to let go.
  */
 #define pr_fmt(fmt) "p2pmem: " fmt
 
@@ -23,6 +25,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mount.h>
+#include <linux/poll.h>
 #include <linux/pseudo_fs.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -81,9 +84,19 @@ static int p2pmem_insert(struct p2pmem_dev *p, struct vm_area_struct *vma,
 		left = n;
 		ret = vm_insert_pages(vma, vma->vm_start + (done << PAGE_SHIFT),
 				      pages, &left);
-		/* The mapping now holds its own reference: drop the pool's. */
-		for (i = 0; i < n - left; i++)
+		/*
+		 * Name the provider's address_space in each page, as device
+		 * DAX does: GUP-fast refuses an order-0 page without one
+		 * (it cannot tell it from secretmem), and every O_DIRECT
+		 * through the mapping then walks the page tables page by
+		 * page under mmap_lock.  page_free clears it again.  The
+		 * mapping now holds its own reference: drop the pool's.
+		 */
+		for (i = 0; i < n - left; i++) {
+			pages[i]->mapping = vma->vm_file->f_mapping;
+			pages[i]->index = done + i;
 			put_page(pages[i]);
+		}
 		done += n - left;
 		if (ret)
 			break;
@@ -220,6 +233,19 @@ put_clients:
 	return ret;
 }
 
+/*
+ * EPOLLHUP once the provider is offline: its mappings are revoked, and a
+ * holder of long-term pins on its pages (io_uring registered buffers)
+ * must stop using them and let go, or removal waits for it.
+ */
+static __poll_t p2pmem_poll(struct file *filp, poll_table *wait)
+{
+	struct p2pmem_file *pf = filp->private_data;
+
+	poll_wait(filp, &pf->p->revoke_wq, wait);
+	return p2pmem_online(pf->p) ? 0 : EPOLLHUP | EPOLLERR;
+}
+
 static long p2pmem_ioctl(struct file *filp, unsigned int cmd,
 			 unsigned long arg)
 {
@@ -268,6 +294,7 @@ static const struct file_operations p2pmem_fops = {
 	.open = p2pmem_open,
 	.release = p2pmem_release,
 	.mmap = p2pmem_mmap,
+	.poll = p2pmem_poll,
 	.unlocked_ioctl = p2pmem_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,

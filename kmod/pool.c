@@ -184,6 +184,8 @@ static void p2pmem_page_free(struct page *page)
 	struct p2pmem_dev *p = container_of(page->pgmap, struct p2pmem_dev,
 					    pgmap);
 
+	/* The core clears it too, but not every kernel we build for did. */
+	page->mapping = NULL;
 	p2pmem_pool_put_pages(p, page_to_pfn(page) - PHYS_PFN(p->phys), 1);
 }
 
