@@ -382,6 +382,7 @@ struct p2pmem_dev *p2pmem_provider_create(struct pci_dev *pdev, int bar,
 	INIT_LIST_HEAD(&p->allocs);
 	INIT_LIST_HEAD(&p->removals);
 	init_waitqueue_head(&p->idle_wq);
+	init_waitqueue_head(&p->revoke_wq);
 	p2pmem_describe_iommu(&pdev->dev, p->iommu, sizeof(p->iommu));
 
 	/* From here on the device's release frees p. */

@@ -13,8 +13,10 @@
  *     later O_DIRECT through the old address gets EFAULT;
  *  4. removal then waits until every page is back: short-term pins (I/O in
  *     flight) drop within milliseconds; long-term pins (io_uring registered
- *     buffers, RDMA memory regions) hold it, and the holders are named in
- *     the log every few seconds, as the only way out is that they let go;
+ *     buffers, RDMA memory regions) hold it until their holders let go:
+ *     poll() on any open file of the provider reports EPOLLHUP from step 3
+ *     on, so that a holder knows when; those that do not are named in the
+ *     log every few seconds;
  *  5. only then do the pages and the pool go (memunmap_pages() would wait
  *     silently, in D state, for the same pages).
  *
@@ -59,6 +61,11 @@ static void p2pmem_revoke(struct p2pmem_dev *p)
 	/* All mappings start at offset 0: 0, 0 covers every one of them. */
 	unmap_mapping_range(p->inode->i_mapping, 0, 0, 1);
 	atomic64_inc(&p->stats.revocations);
+	/*
+	 * Long-term pins (io_uring registered buffers) outlive the unmap:
+	 * their holders poll the file and let go when it reports EPOLLHUP.
+	 */
+	wake_up_all(&p->revoke_wq);
 }
 
 struct p2pmem_holder {

@@ -128,6 +128,7 @@ struct p2pmem_dev {
 	spinlock_t alloc_lock;		/* allocs; taken from page_free */
 	struct list_head allocs;
 	wait_queue_head_t idle_wq;
+	wait_queue_head_t revoke_wq;	/* poll(): woken when revoked */
 	struct list_head removals;	/* struct p2pmem_removal */
 
 	struct p2pmem_stats stats;

@@ -41,6 +41,13 @@
  *                      memory cleared by the background worker after a free
  *   stats/revocations  times every mapping was revoked (offline, removal)
  *
+ * poll() on an open /dev/p2pmemN reports EPOLLHUP | EPOLLERR once the
+ * provider went offline (its mappings are revoked).  Accesses through a
+ * mapping then fault (SIGBUS) and new O_DIRECT through it fails (EFAULT),
+ * but long-term pins taken earlier (io_uring registered buffers) still
+ * reach the pages: their holder must stop and unregister, as removal of
+ * the provider waits for every page to come back.
+ *
  * Node mode 0600 root; see kmod/99-p2pmem.rules for handing it to a group.
  */
 #ifndef _UAPI_LINUX_P2PMEM_H
