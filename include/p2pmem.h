@@ -442,7 +442,11 @@ const struct p2pmem_copy_job_stats *p2pmem_copy_job_stats(const struct p2pmem_co
 uint64_t p2pmem_copy_job_length(const struct p2pmem_copy *copy, size_t i);
 /** the resume journal of job @i */
 const char *p2pmem_copy_job_journal(const struct p2pmem_copy *copy, size_t i);
-/** wall-clock and CPU seconds (user + system, all threads) of the run */
+/**
+ * wall-clock and CPU seconds (user + system, all threads) of the run's data
+ * movement: from the first I/O on, after the buffers are set up (their cost
+ * is the pool's, see p2pmem_pool_new())
+ */
 double p2pmem_copy_wall_seconds(const struct p2pmem_copy *copy);
 double p2pmem_copy_cpu_seconds(const struct p2pmem_copy *copy);
 

@@ -108,8 +108,24 @@ static int kmod_map(struct p2pmem_provider *prov,
 	return p2pmem_provider_mmap(prov, fd, len, addrp);
 }
 
+/* Any open file of the provider polls EPOLLHUP once it is revoked. */
+static int kmod_watch(struct p2pmem_provider *prov)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/%s", prov->name);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		fd = -errno;
+		p2pmem_set_error(prov->dev->ctx, "cannot open %s: %s", path, strerror(-fd));
+	}
+	return fd;
+}
+
 const struct p2pmem_backend_ops p2pmem_backend_kmod = {
 	.name = "kmod",
 	.scan = kmod_scan,
 	.map = kmod_map,
+	.watch = kmod_watch,
 };

@@ -14,11 +14,21 @@
  * Progress is journaled (copy_journal.c) at watermarks: every byte below
  * is written (fdatasync'ed) or verified, so an interrupted copy resumes
  * without trusting anything in flight when it stopped.
+ *
+ * The slots' buffers are registered with the ring where the kernel lets
+ * us (io_uring fixed buffers): each I/O then skips pinning, unpinning and
+ * dirtying every page of its buffer, which p2p memory (order-0 device
+ * pages, where host memory has huge pages) pays in full.  A registered
+ * page stays reachable after its provider revoked the mapping, so p2p
+ * memory is registered only where the provider tells revocation through
+ * poll() (p2pmem.ko); the ring watches it and the job stops right away,
+ * as it does on the EFAULT that unregistered I/O gets.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +45,7 @@
 #define MAX_QUEUE_DEPTH		256
 #define CHECKPOINT_BYTES	(64ull << 20)
 #define TAG_DST			1u	/* verify: the destination's read */
+#define TAG_WATCH		2u	/* the job's provider revoked its memory */
 
 enum slot_state { SLOT_IDLE, SLOT_READ, SLOT_WRITE, SLOT_VERIFY };
 enum job_phase { PHASE_COPY, PHASE_VERIFY, PHASE_DONE };
@@ -51,6 +62,7 @@ struct copy_slot {
 	size_t len;
 	size_t done[2];		/* bytes of the current I/O done: src, dst */
 	int pending;		/* I/Os in flight */
+	int fixed;		/* registered buffer index, or -1 */
 	bool failed;		/* an I/O of this chunk failed: drain, stop */
 };
 
@@ -75,6 +87,7 @@ struct p2pmem_copy {
 	size_t njobs;
 	volatile sig_atomic_t cancel;
 	struct io_uring ring;
+	bool fixed;		/* the slots' buffers are registered */
 	uint64_t total, done;
 	double wall, cpu;
 };
@@ -345,12 +358,22 @@ static int submit_read(struct p2pmem_copy *c, struct copy_slot *s, unsigned int 
 
 	if (!sqe)
 		return -EBUSY;
-	if (s->state == SLOT_VERIFY)
+	if (s->state == SLOT_VERIFY) {
 		dst = s->vbuf + (tag == TAG_DST ? c->opts.block_size : 0);
-	else
+		io_uring_prep_read(sqe, t->fd, dst + s->done[tag],
+				   (unsigned int)(s->len - s->done[tag]),
+				   base + s->off + s->done[tag]);
+	} else {
 		dst = p2pmem_buf_addr(s->buf);
-	io_uring_prep_read(sqe, t->fd, dst + s->done[tag], (unsigned int)(s->len - s->done[tag]),
-			   base + s->off + s->done[tag]);
+		if (s->fixed >= 0)
+			io_uring_prep_read_fixed(sqe, t->fd, dst + s->done[tag],
+						 (unsigned int)(s->len - s->done[tag]),
+						 base + s->off + s->done[tag], s->fixed);
+		else
+			io_uring_prep_read(sqe, t->fd, dst + s->done[tag],
+					   (unsigned int)(s->len - s->done[tag]),
+					   base + s->off + s->done[tag]);
+	}
 	io_uring_sqe_set_data(sqe, (void *)((uintptr_t)s | tag));
 	s->pending++;
 	job->st.ops++;
@@ -361,12 +384,16 @@ static int submit_write(struct p2pmem_copy *c, struct copy_slot *s)
 {
 	struct copy_job *job = s->job;
 	struct io_uring_sqe *sqe = get_sqe(c);
+	uint8_t *src = (uint8_t *)p2pmem_buf_addr(s->buf) + s->done[0];
+	unsigned int len = (unsigned int)(s->len - s->done[0]);
+	uint64_t off = job->dst_off + s->off + s->done[0];
 
 	if (!sqe)
 		return -EBUSY;
-	io_uring_prep_write(sqe, job->dst.fd, (uint8_t *)p2pmem_buf_addr(s->buf) + s->done[0],
-			    (unsigned int)(s->len - s->done[0]),
-			    job->dst_off + s->off + s->done[0]);
+	if (s->fixed >= 0)
+		io_uring_prep_write_fixed(sqe, job->dst.fd, src, len, off, s->fixed);
+	else
+		io_uring_prep_write(sqe, job->dst.fd, src, len, off);
 	io_uring_sqe_set_data(sqe, s);
 	s->pending++;
 	job->st.ops++;
@@ -489,14 +516,41 @@ static void verify_compare(struct p2pmem_copy *c, struct copy_job *job, struct c
 		 job->src_off + s->off + i);
 }
 
+/*
+ * The poll on the job's provider fired: its memory was revoked (provider
+ * unbound, removed, CMB reset).  Stop, and trust nothing in flight now:
+ * the journal's watermark stays below it, so --resume redoes it.
+ */
+static void job_revoked(struct copy_job *job, int res)
+{
+	unsigned int i;
+
+	if (res == -ECANCELED || job->phase != PHASE_COPY)
+		return;		/* the ring is going away, or p2p use is over */
+	for (i = 0; i < job->nslots; i++)
+		if (job->slots[i].state != SLOT_IDLE && job->slots[i].off < job->hole)
+			job->hole = job->slots[i].off;
+	if (res < 0)
+		job_fail(job, res, "cannot watch %s for revocation: %s",
+			 job->st.where, strerror(-res));
+	else
+		job_fail(job, -ENODEV, "the p2p memory of %s was revoked (provider offline: unbound, removed or reset); `p2pmem copy --resume` continues, with another provider or --allow-host-bounce",
+			 job->st.where);
+}
+
 static void handle_cqe(struct p2pmem_copy *c, struct io_uring_cqe *cqe)
 {
 	uintptr_t data = (uintptr_t)io_uring_cqe_get_data(cqe);
-	struct copy_slot *s = (struct copy_slot *)(data & ~(uintptr_t)TAG_DST);
+	struct copy_slot *s = (struct copy_slot *)(data & ~(uintptr_t)(TAG_DST | TAG_WATCH));
 	unsigned int tag = (unsigned int)(data & TAG_DST);
-	struct copy_job *job = s->job;
+	struct copy_job *job;
 	int res = cqe->res;
 
+	if (data & TAG_WATCH) {
+		job_revoked((struct copy_job *)(data & ~(uintptr_t)TAG_WATCH), res);
+		return;
+	}
+	job = s->job;
 	s->pending--;
 	if (res <= 0 && !s->failed) {
 		io_failed(job, s, tag, res);
@@ -607,6 +661,7 @@ static int job_prepare(struct p2pmem_copy *c, struct copy_job *job)
 		struct copy_slot *s = &job->slots[i];
 
 		s->job = job;
+		s->fixed = -1;
 		ret = p2pmem_buf_alloc(job->pool, c->opts.block_size, &s->buf);
 		if (ret) {
 			job_fail(job, ret, "cannot allocate buffer %u of %zu bytes from %s: %s",
@@ -619,6 +674,60 @@ static int job_prepare(struct p2pmem_copy *c, struct copy_job *job)
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+/*
+ * Register every slot's buffer with the ring, all or none (see the top of
+ * the file).  None where a p2p pool cannot tell revocation, where the
+ * kernel refuses (upstream P2PDMA pages cannot be long-term pinned), or
+ * where RLIMIT_MEMLOCK is too small: plain I/O works the same, slower.
+ */
+static void register_buffers(struct p2pmem_copy *c)
+{
+	struct iovec *iov;
+	unsigned int n = 0, k;
+	size_t i;
+
+	for (i = 0; i < c->njobs; i++) {
+		if (p2pmem_pool_provider(c->jobs[i]->pool) &&
+		    p2pmem_pool_watch_fd(c->jobs[i]->pool) < 0)
+			return;
+		n += c->jobs[i]->nslots;
+	}
+	iov = calloc(n, sizeof(*iov));
+	if (!iov)
+		return;
+	n = 0;
+	for (i = 0; i < c->njobs; i++)
+		for (k = 0; k < c->jobs[i]->nslots; k++) {
+			iov[n].iov_base = p2pmem_buf_addr(c->jobs[i]->slots[k].buf);
+			iov[n++].iov_len = c->opts.block_size;
+		}
+	c->fixed = io_uring_register_buffers(&c->ring, iov, n) == 0;
+	free(iov);
+	if (!c->fixed)
+		return;
+	n = 0;
+	for (i = 0; i < c->njobs; i++) {
+		struct copy_job *job = c->jobs[i];
+		struct io_uring_sqe *sqe;
+
+		for (k = 0; k < job->nslots; k++)
+			job->slots[k].fixed = (int)n++;
+		if (!p2pmem_pool_provider(job->pool))
+			continue;
+		sqe = get_sqe(c);
+		if (!sqe) {	/* cannot happen: the ring has room for it */
+			io_uring_unregister_buffers(&c->ring);
+			c->fixed = false;
+			for (i = 0; i < c->njobs; i++)
+				for (k = 0; k < c->jobs[i]->nslots; k++)
+					c->jobs[i]->slots[k].fixed = -1;
+			return;
+		}
+		io_uring_prep_poll_add(sqe, p2pmem_pool_watch_fd(job->pool), POLLHUP | POLLERR);
+		io_uring_sqe_set_data(sqe, (void *)((uintptr_t)job | TAG_WATCH));
+	}
 }
 
 static double now(clockid_t id)
@@ -653,12 +762,21 @@ int p2pmem_copy_run(struct p2pmem_copy *c)
 	}
 	if (ret)
 		goto out_error;
-	ret = io_uring_queue_init(entries < 8 ? 8 : entries, &c->ring, 0);
+	/* One issuer, completions run when it waits: no task_work IPIs. */
+	entries += c->njobs;	/* revocation watches */
+	ret = io_uring_queue_init(entries < 8 ? 8 : entries, &c->ring,
+				  IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
+	if (ret == -EINVAL)	/* kernels before 6.1 */
+		ret = io_uring_queue_init(entries < 8 ? 8 : entries, &c->ring, 0);
 	if (ret) {
 		p2pmem_set_error(c->ctx, "cannot set up io_uring: %s%s", strerror(-ret),
 				 ret == -ENOSYS || ret == -EPERM ? " (io_uring disabled in this kernel?)" : "");
 		return ret;
 	}
+	register_buffers(c);
+	/* Time the data movement only: buffer setup is the pool's cost. */
+	wall0 = now(CLOCK_MONOTONIC);
+	cpu0 = cpu_now();
 
 	for (;;) {
 		struct io_uring_cqe *cqe;

@@ -68,6 +68,9 @@ struct p2pmem_provider {
  * @scan: find this backend's providers; call p2pmem_provider_add() for each
  * @map: map @len bytes of fresh, zeroed memory of @prov for @clients
  *	(MAP_SHARED; munmap() frees it); sets the context error on failure
+ * @watch: optional: a new file descriptor that polls EPOLLHUP once the
+ *	provider's memory is revoked (then long-term pins must let go), or
+ *	-errno; NULL where the backend cannot tell
  */
 struct p2pmem_backend_ops {
 	const char *name;
@@ -75,6 +78,7 @@ struct p2pmem_backend_ops {
 	int (*map)(struct p2pmem_provider *prov,
 		   struct p2pmem_pci_dev *const *clients, size_t nclients,
 		   size_t len, void **addrp);
+	int (*watch)(struct p2pmem_provider *prov);
 };
 
 extern const struct p2pmem_backend_ops p2pmem_backend_upstream;
@@ -143,6 +147,13 @@ int p2pmem_provider_add(struct p2pmem_ctx *ctx, struct p2pmem_pci_dev *dev,
 			const struct p2pmem_backend_ops *backend,
 			const char *name, const char *path, uint64_t size,
 			uint64_t available, bool published);
+/*
+ * A file descriptor of the pool's provider that polls EPOLLHUP once its
+ * memory is revoked; the pool owns it.  -EOPNOTSUPP for host memory and
+ * for backends that cannot tell (their revocation shows as EFAULT only).
+ */
+int p2pmem_pool_watch_fd(struct p2pmem_pool *pool);
+
 int p2pmem_provider_mmap(struct p2pmem_provider *prov, int fd, size_t len,
 			 void **addrp);
 

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -63,6 +64,7 @@ struct p2pmem_pool {
 	uint64_t mapped;
 	struct p2pmem_buf *recycled;		/* freed, range still held */
 	size_t nrecycled;
+	int watch_fd;				/* p2pmem_pool_watch_fd(), or -1 */
 	char desc[128];
 };
 
@@ -134,6 +136,7 @@ int p2pmem_pool_new(struct p2pmem_ctx *ctx, const struct p2pmem_pool_opts *opts,
 	if (!pool)
 		return -ENOMEM;
 	pool->ctx = ctx;
+	pool->watch_fd = -1;
 	pool->flags = opts->flags;
 	pool->chunk_size = round_up(opts->chunk_size ? opts->chunk_size : DEFAULT_CHUNK, BUF_ALIGN);
 	pool->nclients = opts->nclients;
@@ -387,8 +390,19 @@ void p2pmem_pool_free(struct p2pmem_pool *pool)
 	recycle_drain(pool);
 	while (pool->chunks)
 		chunk_unmap(pool, pool->chunks);
+	if (pool->watch_fd >= 0)
+		close(pool->watch_fd);
 	free(pool->clients);
 	free(pool);
+}
+
+int p2pmem_pool_watch_fd(struct p2pmem_pool *pool)
+{
+	if (!pool->provider || !pool->provider->backend->watch)
+		return -EOPNOTSUPP;
+	if (pool->watch_fd < 0)
+		pool->watch_fd = pool->provider->backend->watch(pool->provider);
+	return pool->watch_fd;
 }
 
 struct p2pmem_provider *p2pmem_pool_provider(const struct p2pmem_pool *pool)
