@@ -35,14 +35,18 @@ static const char bench_usage[] =
 	"  --qd LIST       queue depths, comma-separated (default 1,4,16)\n"
 	"  --provider P    the provider (default: the best for both devices)\n"
 	"  --allocs N      allocations per allocation benchmark (default 2000)\n"
+	"  --repeat N      runs per engine and setting, the median reported\n"
+	"                  (default 3; one unreported warm-up run comes first)\n"
 	"  -o json         results as JSON\n";
 
-enum { OPT_LENGTH = 0x400, OPT_BS, OPT_QD, OPT_PROVIDER, OPT_ALLOCS };
+enum { OPT_LENGTH = 0x400, OPT_BS, OPT_QD, OPT_PROVIDER, OPT_ALLOCS, OPT_REPEAT };
 
 #define MAX_LIST 8
 
+#define MAX_REPEAT 15
+
 struct bench_args {
-	uint64_t length, allocs;
+	uint64_t length, allocs, repeat;
 	uint64_t bs[MAX_LIST], qd[MAX_LIST];
 	size_t nbs, nqd;
 	const char *provider;
@@ -77,6 +81,14 @@ static int bench_opt(void *priv, int c, const char *arg)
 	switch (c) {
 	case OPT_LENGTH: return cli_parse_size("--length", arg, &a->length) ? EXIT_BAD_INPUT : 0;
 	case OPT_ALLOCS: return cli_parse_size("--allocs", arg, &a->allocs) ? EXIT_BAD_INPUT : 0;
+	case OPT_REPEAT:
+		if (cli_parse_size("--repeat", arg, &a->repeat))
+			return EXIT_BAD_INPUT;
+		if (a->repeat < 1 || a->repeat > MAX_REPEAT) {
+			cli_error("--repeat takes 1 to %d runs, not %s", MAX_REPEAT, arg);
+			return EXIT_BAD_INPUT;
+		}
+		return 0;
 	case OPT_BS: return parse_list("--bs", arg, a->bs, &a->nbs);
 	case OPT_QD: return parse_list("--qd", arg, a->qd, &a->nqd);
 	case OPT_PROVIDER: a->provider = arg; return 0;
@@ -114,6 +126,19 @@ static void set_rate(struct result *r, uint64_t bytes, double wall, double cpu)
 	r->cpu_per_gib = bytes ? cpu / ((double)bytes / (1u << 30)) : 0;
 }
 
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 static void run_engine(struct p2pmem_ctx *ctx, const char *src, const char *dst,
 		       const struct bench_args *a, struct p2pmem_provider *prov,
 		       bool host, struct result *r)
@@ -131,6 +156,37 @@ static void run_engine(struct p2pmem_ctx *ctx, const char *src, const char *dst,
 		set_rate(r, p2pmem_copy_job_stats(c, 0)->bytes, p2pmem_copy_wall_seconds(c),
 			 p2pmem_copy_cpu_seconds(c));
 	p2pmem_copy_free(c);
+}
+
+/*
+ * p2p and host bounce at one setting, alternating, a.repeat times each;
+ * @r[0] and @r[1] get the medians (timings drift on a shared machine:
+ * alternating spreads the drift over both).
+ */
+static void run_pair(struct p2pmem_ctx *ctx, const char *src, const char *dst,
+		     const struct bench_args *a, struct p2pmem_provider *prov, struct result *r)
+{
+	double rate[2][MAX_REPEAT], cpu[2][MAX_REPEAT];
+	uint64_t k;
+	int e;
+
+	for (k = 0; k < a->repeat; k++) {
+		for (e = 0; e < 2; e++) {
+			struct result one = r[e];
+
+			run_engine(ctx, src, dst, a, e ? NULL : prov, e == 1, &one);
+			if (one.error[0]) {
+				snprintf(r[e].error, sizeof(r[e].error), "%s", one.error);
+				return;
+			}
+			rate[e][k] = one.mib_s;
+			cpu[e][k] = one.cpu_per_gib;
+		}
+	}
+	for (e = 0; e < 2; e++) {
+		r[e].mib_s = median(rate[e], a->repeat);
+		r[e].cpu_per_gib = median(cpu[e], a->repeat);
+	}
 }
 
 static void run_sync(const char *src, const char *dst, const struct bench_args *a,
@@ -206,10 +262,11 @@ int cmd_bench(struct cli_opts *o, int argc, char **argv)
 		{ "qd", required_argument, NULL, OPT_QD },
 		{ "provider", required_argument, NULL, OPT_PROVIDER },
 		{ "allocs", required_argument, NULL, OPT_ALLOCS },
+		{ "repeat", required_argument, NULL, OPT_REPEAT },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench_args a = {
-		.length = 32 << 20, .allocs = 2000,
+		.length = 32 << 20, .allocs = 2000, .repeat = 3,
 		.bs = { 64 << 10, 512 << 10, 1 << 20 }, .nbs = 3,
 		.qd = { 1, 4, 16 }, .nqd = 3,
 	};
@@ -265,12 +322,23 @@ int cmd_bench(struct cli_opts *o, int argc, char **argv)
 	res = calloc(a.nbs * (2 * a.nqd + 1), sizeof(*res));
 	if (!res)
 		goto out_free;
+	/* Warm up both paths (first touches of memory and caches), unreported. */
+	{
+		struct result warm[2] = {
+			{ .engine = "p2p", .bs = a.bs[0], .qd = a.qd[0] },
+			{ .engine = "host-bounce", .bs = a.bs[0], .qd = a.qd[0] },
+		};
+		struct bench_args once = a;
+
+		once.repeat = 1;
+		run_pair(ctx, src, dst, &once, po.provider, warm);
+	}
 	for (i = 0; i < a.nbs; i++) {
 		for (j = 0; j < a.nqd; j++) {
 			res[n] = (struct result){ .engine = "p2p", .bs = a.bs[i], .qd = a.qd[j] };
-			run_engine(ctx, src, dst, &a, po.provider, false, &res[n++]);
-			res[n] = (struct result){ .engine = "host-bounce", .bs = a.bs[i], .qd = a.qd[j] };
-			run_engine(ctx, src, dst, &a, NULL, true, &res[n++]);
+			res[n + 1] = (struct result){ .engine = "host-bounce", .bs = a.bs[i], .qd = a.qd[j] };
+			run_pair(ctx, src, dst, &a, po.provider, &res[n]);
+			n += 2;
 		}
 		res[n] = (struct result){ .engine = "sync-loop", .bs = a.bs[i], .qd = 1 };
 		run_sync(src, dst, &a, sync_pool, &res[n++]);
@@ -287,6 +355,7 @@ int cmd_bench(struct cli_opts *o, int argc, char **argv)
 		json_object_object_add(root, "dst", json_object_new_string(dst));
 		json_object_object_add(root, "p2p_memory", json_object_new_string(where));
 		json_object_object_add(root, "length", json_object_new_uint64(a.length));
+		json_object_object_add(root, "repeat", json_object_new_uint64(a.repeat));
 		for (i = 0; i < n; i++) {
 			json_object *r = json_object_new_object();
 
@@ -309,8 +378,8 @@ int cmd_bench(struct cli_opts *o, int argc, char **argv)
 						    JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(root);
 	} else {
-		printf("%s -> %s, %llu MiB per run, p2p memory: %s\n", src, dst,
-		       (unsigned long long)(a.length >> 20), where);
+		printf("%s -> %s, %llu MiB per run, median of %llu runs, p2p memory: %s\n", src, dst,
+		       (unsigned long long)(a.length >> 20), (unsigned long long)a.repeat, where);
 		printf("%-12s %8s %4s %10s %12s\n", "ENGINE", "BS", "QD", "MiB/s", "CPU s/GiB");
 		for (i = 0; i < n; i++) {
 			char bs[32];
