@@ -2,7 +2,7 @@
 # rig/fabrics.sh - the rig's fabric profiles, all in one place.
 #
 # A fabric is a function fabric_<name> RUNDIR that creates its backing files
-# (NVMe disk images, the memory card's backing file) in RUNDIR and prints the
+# (NVMe disk images) in RUNDIR and prints the
 # QEMU arguments for its devices, one per line.  fabric_<name>_doc prints one
 # line of description.  The PCI tree the guest must see is in
 # rig/fabrics/<name>.tree (checked by tests/vm/fabric.sh on both kernels); the
@@ -11,7 +11,7 @@
 # Common to all fabrics (DESIGN.md section 4):
 #   - NVMe drives: QEMU "nvme", a 64 MiB CMB (BAR2), raw 256 MiB sparse images,
 #     serials p2pmem-a / p2pmem-b (nvme0/nvme1 names may swap: use the BDFs).
-#   - memory card: "ivshmem-plain", BAR2 = 256 MiB of a shared host file.
+#   - memory card: "ivshmem-plain", BAR2 = 256 MiB of shared host RAM (memfd).
 #   - every port has an explicit address, chassis and slot, so the guest BDFs
 #     are fixed; the q35 chipset functions (00:00.0, 00:1f.*) are always there.
 #   - QEMU IDs: 1b36:000c pcie-root-port, 104c:8232 x3130-upstream,
@@ -54,11 +54,11 @@ nvme() {
 		-device "nvme,id=nvme-$2,serial=p2pmem-$2,drive=drv-$2,cmb_size_mb=$RIG_CMB_MB,bus=$3,addr=0"
 }
 
-# memcard RUNDIR BUS: a memory card (ivshmem BAR2 backed by a shared file)
+# memcard RUNDIR BUS: a memory card (ivshmem BAR2 backed by shared host RAM:
+# a memfd, not a file on disk, whose page cache the host would write back
+# while the guest copies through it)
 memcard() {
-	local mem=$1/memcard.mem
-	truncate -s "$RIG_MEMCARD_SIZE" "$mem"
-	printf '%s\n' -object "memory-backend-file,id=memcard-mem,share=on,mem-path=$mem,size=$RIG_MEMCARD_SIZE" \
+	printf '%s\n' -object "memory-backend-memfd,id=memcard-mem,share=on,size=$RIG_MEMCARD_SIZE" \
 		-device "ivshmem-plain,id=memcard,memdev=memcard-mem,bus=$2,addr=0"
 }
 
