@@ -67,6 +67,22 @@ static int kmod_scan(struct p2pmem_ctx *ctx)
 	return ret;
 }
 
+/* Open the provider's device node, named after its class device. */
+static int kmod_open(struct p2pmem_provider *prov)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/%s", prov->name);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		fd = -errno;
+		p2pmem_set_error(prov->dev->ctx, "cannot open %s: %s%s", path, strerror(-fd),
+				 fd == -EACCES ? " (mode 0600 root by default; see kmod/99-p2pmem.rules)" : "");
+	}
+	return fd;
+}
+
 static int kmod_map(struct p2pmem_provider *prov,
 		    struct p2pmem_pci_dev *const *clients, size_t nclients,
 		    size_t len, void **addrp)
@@ -74,7 +90,6 @@ static int kmod_map(struct p2pmem_provider *prov,
 	struct p2pmem_ctx *ctx = prov->dev->ctx;
 	uint32_t ids[P2PMEM_MAX_CLIENTS];
 	struct p2pmem_clients decl = { 0 };
-	char path[PATH_MAX];
 	size_t i;
 	int fd, ret;
 
@@ -89,15 +104,9 @@ static int kmod_map(struct p2pmem_provider *prov,
 	decl.nclients = (uint32_t)nclients;
 	decl.clients = (uint64_t)(uintptr_t)ids;
 
-	/* The device node is named after the class device. */
-	snprintf(path, sizeof(path), "/dev/%s", prov->name);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		p2pmem_set_error(ctx, "cannot open %s: %s%s", path, strerror(errno),
-				 errno == EACCES ? " (mode 0600 root by default; see kmod/99-p2pmem.rules)" : "");
-		return ret;
-	}
+	fd = kmod_open(prov);
+	if (fd < 0)
+		return fd;
 	if (ioctl(fd, P2PMEM_IOC_SET_CLIENTS, &decl) != 0) {
 		ret = -errno;
 		p2pmem_set_error(ctx, "%s refuses the clients: %s (the kernel log says why)",
@@ -108,24 +117,9 @@ static int kmod_map(struct p2pmem_provider *prov,
 	return p2pmem_provider_mmap(prov, fd, len, addrp);
 }
 
-/* Any open file of the provider polls EPOLLHUP once it is revoked. */
-static int kmod_watch(struct p2pmem_provider *prov)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "/dev/%s", prov->name);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		fd = -errno;
-		p2pmem_set_error(prov->dev->ctx, "cannot open %s: %s", path, strerror(-fd));
-	}
-	return fd;
-}
-
 const struct p2pmem_backend_ops p2pmem_backend_kmod = {
 	.name = "kmod",
 	.scan = kmod_scan,
 	.map = kmod_map,
-	.watch = kmod_watch,
+	.watch = kmod_open,	/* any open file polls EPOLLHUP once revoked */
 };
