@@ -63,11 +63,18 @@ static const struct vm_operations_struct p2pmem_vm_ops = {
 	.fault = p2pmem_vm_fault,
 };
 
+/*
+ * Map the @npages pages of an allocation of @alloc_pages (whole folios)
+ * into @vma.  Each mapped page takes a reference on its folio; the pool's
+ * own reference on a folio is dropped once the folio is in the mapping, so
+ * that the last unmap or unpin sends it back through page_free.
+ */
 static int p2pmem_insert(struct p2pmem_dev *p, struct vm_area_struct *vma,
-			 void *kaddr)
+			 void *kaddr, unsigned long alloc_pages)
 {
-	unsigned long npages = vma_pages(vma), done = 0, i, n, left;
+	unsigned long npages = vma_pages(vma), done = 0, i, n, left, pos;
 	struct page *pages[P2PMEM_INSERT_BATCH];
+	struct folio *folio;
 	int ret = 0;
 
 	while (done < npages) {
@@ -75,39 +82,46 @@ static int p2pmem_insert(struct p2pmem_dev *p, struct vm_area_struct *vma,
 		for (i = 0; i < n; i++) {
 			pages[i] = virt_to_page(kaddr + ((done + i) << PAGE_SHIFT));
 			/*
-			 * Kernels after 6.12 keep idle pgmap pages at refcount
+			 * Kernels after 6.12 keep idle pgmap folios at refcount
 			 * 0; 6.1 and 6.12 at 1.  The mapping takes over one.
 			 */
-			if (!page_ref_count(pages[i]))
-				set_page_count(pages[i], 1);
+			folio = page_folio(pages[i]);
+			if (!folio_ref_count(folio))
+				folio_set_count(folio, 1);
 		}
 		left = n;
 		ret = vm_insert_pages(vma, vma->vm_start + (done << PAGE_SHIFT),
 				      pages, &left);
 		/*
-		 * Name the provider's address_space in each page, as device
-		 * DAX does: GUP-fast refuses an order-0 page without one
-		 * (it cannot tell it from secretmem), and every O_DIRECT
-		 * through the mapping then walks the page tables page by
-		 * page under mmap_lock.  page_free clears it again.  The
-		 * mapping now holds its own reference: drop the pool's.
+		 * Name the provider's address_space in each folio, as device
+		 * DAX does: GUP-fast refuses a folio without one (it cannot
+		 * tell it from secretmem), and every O_DIRECT through the
+		 * mapping then walks the page tables page by page under
+		 * mmap_lock.  page_free clears it again.  A folio's head is
+		 * mapped first: from then on the mapping holds the folio,
+		 * and the pool's reference goes.
 		 */
 		for (i = 0; i < n - left; i++) {
-			pages[i]->mapping = vma->vm_file->f_mapping;
-			pages[i]->index = done + i;
-			put_page(pages[i]);
+			pos = done + i;
+			if (pos % p->folio_pages)
+				continue;
+			folio = page_folio(pages[i]);
+			folio->mapping = vma->vm_file->f_mapping;
+			folio->index = pos;
+			folio_put(folio);
 		}
 		done += n - left;
 		if (ret)
 			break;
 	}
 	/*
-	 * Pages that did not make it into the mapping go straight back; those
-	 * that did are unmapped by mmap's error path, through page_free.
+	 * Folios that did not make it into the mapping go straight back;
+	 * those that did are unmapped by mmap's error path, through page_free.
 	 */
-	if (done < npages)
-		p2pmem_pool_put_pages(p, ((kaddr - p->kaddr) >> PAGE_SHIFT) + done,
-				      npages - done);
+	pos = round_up(done, p->folio_pages);
+	if (pos < alloc_pages)
+		p2pmem_pool_put_pages(p, ((kaddr - p->kaddr) >> PAGE_SHIFT) + pos,
+				      alloc_pages - pos);
 	return ret;
 }
 
@@ -117,7 +131,7 @@ static int p2pmem_mmap(struct file *filp, struct vm_area_struct *vma)
 	struct p2pmem_dev *p = pf->p;
 	size_t len = vma->vm_end - vma->vm_start;
 	struct p2pmem_alloc *rec;
-	size_t avail;
+	size_t avail, alloc;
 	void *kaddr;
 	int ret;
 
@@ -150,14 +164,16 @@ static int p2pmem_mmap(struct file *filp, struct vm_area_struct *vma)
 				    "provider reserved (write 1 to published to offer it)");
 		goto unlock;
 	}
-	kaddr = p2pmem_pool_alloc(p, len, &rec, 0);
+	/* Whole folios: their head pages carry the reference counts. */
+	alloc = round_up(len, p->folio_pages << PAGE_SHIFT);
+	kaddr = p2pmem_pool_alloc(p, alloc, p->folio_pages << PAGE_SHIFT, &rec, 0);
 	if (!kaddr) {
 		avail = p2pmem_pool_available(p);
 		atomic64_inc(&p->stats.failures);
 		dev_info_ratelimited(&p->dev, "%s[%d]: mmap refused (%d): %zu bytes asked, %zu of %zu available%s\n",
 				     current->comm, task_pid_nr(current),
-				     -ENOMEM, len, avail, p->size,
-				     avail >= len ? " but fragmented" : "");
+				     -ENOMEM, alloc, avail, p->size,
+				     avail >= alloc ? " but fragmented" : "");
 		ret = -ENOMEM;
 		goto unlock;
 	}
@@ -170,7 +186,7 @@ static int p2pmem_mmap(struct file *filp, struct vm_area_struct *vma)
 	 */
 	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	vma->vm_ops = &p2pmem_vm_ops;
-	ret = p2pmem_insert(p, vma, kaddr);
+	ret = p2pmem_insert(p, vma, kaddr, alloc >> PAGE_SHIFT);
 unlock:
 	mutex_unlock(&p->lock);
 	return ret;

@@ -219,7 +219,7 @@ static void *__p2pmem_alloc(struct p2pmem_dev *p, size_t size,
 		goto fail;
 	mutex_lock(&p->lock);
 	if (p2pmem_online(p) && (!p->ops->check || p->ops->check(p)))
-		addr = p2pmem_pool_alloc(p, size, &rec, caller);
+		addr = p2pmem_pool_alloc(p, size, PAGE_SIZE, &rec, caller);
 	mutex_unlock(&p->lock);
 	if (addr)
 		return addr;

@@ -22,6 +22,7 @@
 
 #include <linux/idr.h>
 #include <linux/ioport.h>
+#include <linux/sizes.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
@@ -91,6 +92,14 @@ static ssize_t available_show(struct device *dev,
 			  p2pmem_pool_available(to_p2pmem_dev(dev)));
 }
 static DEVICE_ATTR_RO(available);
+
+static ssize_t folio_size_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n",
+			  to_p2pmem_dev(dev)->folio_pages << PAGE_SHIFT);
+}
+static DEVICE_ATTR_RO(folio_size);
 
 static ssize_t published_show(struct device *dev,
 			      struct device_attribute *attr, char *buf)
@@ -170,6 +179,7 @@ static DEVICE_ATTR_ADMIN_RO(range);
 static struct attribute *p2pmem_attrs[] = {
 	&dev_attr_size.attr,
 	&dev_attr_available.attr,
+	&dev_attr_folio_size.attr,
 	&dev_attr_published.attr,
 	&dev_attr_kind.attr,
 	&dev_attr_state.attr,
@@ -415,9 +425,10 @@ struct p2pmem_dev *p2pmem_provider_create(struct pci_dev *pdev, int bar,
 	list_add_tail(&p->node, &p2pmem_list);
 	mutex_unlock(&p2pmem_list_lock);
 
-	dev_info(&p->dev, "%s %s BAR%d %pa-%#llx (%zu MiB), iommu %s%s\n",
+	dev_info(&p->dev, "%s %s BAR%d %pa-%#llx (%zu MiB, %lu KiB folios), iommu %s%s\n",
 		 pci_name(pdev), p2pmem_kind_name(kind), bar, &p->phys,
 		 (unsigned long long)(p->phys + p->size - 1), p->size >> 20,
+		 p->folio_pages * (PAGE_SIZE / SZ_1K),
 		 p->iommu, p->published ? "" : ", reserved (not published)");
 	return p;
 

@@ -110,6 +110,7 @@ struct p2pmem_dev {
 	phys_addr_t phys;		/* first byte of the pool */
 	size_t size;
 	unsigned long npages;
+	unsigned long folio_pages;	/* pages per folio of a mapping */
 	void *kaddr;			/* linear map address of phys */
 	struct p2pmem_alloc **owner;	/* per page: its allocation */
 	unsigned long *dirty;		/* per page: may hold old data */
@@ -159,7 +160,7 @@ const char *p2pmem_kind_name(enum p2pmem_kind kind);
 /* pool.c */
 int p2pmem_pool_init(struct p2pmem_dev *p);
 void p2pmem_pool_exit(struct p2pmem_dev *p);
-void *p2pmem_pool_alloc(struct p2pmem_dev *p, size_t size,
+void *p2pmem_pool_alloc(struct p2pmem_dev *p, size_t size, size_t align,
 			struct p2pmem_alloc **recp, unsigned long caller);
 void p2pmem_pool_put_pages(struct p2pmem_dev *p, unsigned long first,
 			   unsigned long n);

@@ -28,6 +28,20 @@
  * page_free may run in any context (the last unpin of an O_DIRECT read can
  * come from an interrupt), so everything it touches is atomic, lock-free
  * (genalloc) or under an irq-safe spinlock.
+ *
+ * Folios: on 6.8 and later (tested: 6.12) the pages come in compound folios of folio_kb
+ * (pgmap->vmemmap_shift), the way device DAX builds its pages.  The block
+ * layer then sees a registered p2p buffer as one bio_vec per folio instead
+ * of one per 4 KiB page (io_uring coalesces a registered buffer by folio),
+ * which is what host memory in transparent huge pages gets, and what makes
+ * an I/O through p2p memory cost the CPU no more than one through host
+ * memory.  A folio's reference count lives in its head page, and page_free
+ * comes once per folio: so a mapping always takes whole folios (its size
+ * is rounded up, its start aligned), while kernel clients, whose pages
+ * never travel through page_free, still allocate by the page.  512 KiB is
+ * the largest folio whose struct pages the kernel does not share between
+ * tails (vmemmap optimization, Documentation/mm/vmemmap_dedup.rst): a
+ * mapping writes per-page map counts into them.
  */
 #define pr_fmt(fmt) "p2pmem: " fmt
 
@@ -35,6 +49,7 @@
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 
 #include "p2pmem_internal.h"
@@ -45,6 +60,33 @@
  * pages) waits for no more than one run of uncached writes.
  */
 #define P2PMEM_ZERO_RUN 64
+
+#define P2PMEM_FOLIO_KB_MAX	512
+static unsigned int p2pmem_folio_kb = P2PMEM_FOLIO_KB_MAX;
+module_param_named(folio_kb, p2pmem_folio_kb, uint, 0444);
+MODULE_PARM_DESC(folio_kb, "size of the folios that mappings are made of, KiB: 4 to 512, a power of two (default 512; always 4 before Linux 6.8)");
+
+/* Pages per folio for a provider at @phys of @size bytes. */
+static unsigned long p2pmem_folio_pages(phys_addr_t phys, size_t size)
+{
+	unsigned long kb = p2pmem_folio_kb, pages;
+
+#ifndef P2PMEM_HAVE_FOLIO_RMAP
+	return 1;	/* before 6.8: map counts per page, untested */
+#endif
+	if (!is_power_of_2(kb) || kb < PAGE_SIZE / SZ_1K ||
+	    kb > P2PMEM_FOLIO_KB_MAX) {
+		pr_warn_once("folio_kb=%u is not a power of two from %lu to %u: using 4 KiB pages\n",
+			     p2pmem_folio_kb, PAGE_SIZE / SZ_1K,
+			     P2PMEM_FOLIO_KB_MAX);
+		return 1;
+	}
+	pages = kb * SZ_1K / PAGE_SIZE;
+	/* A range smaller than a folio, or oddly placed: smaller folios. */
+	while (pages > 1 && (!IS_ALIGNED(phys | size, pages * PAGE_SIZE)))
+		pages >>= 1;
+	return pages;
+}
 
 static inline void *p2pmem_page_addr(struct p2pmem_dev *p, unsigned long i)
 {
@@ -184,9 +226,13 @@ static void p2pmem_page_free(struct page *page)
 	struct p2pmem_dev *p = container_of(page->pgmap, struct p2pmem_dev,
 					    pgmap);
 
-	/* The core clears it too, but not every kernel we build for did. */
+	/*
+	 * Called for a folio's head page: the whole folio comes back.  The
+	 * core clears ->mapping too, but not every kernel we build for did.
+	 */
 	page->mapping = NULL;
-	p2pmem_pool_put_pages(p, page_to_pfn(page) - PHYS_PFN(p->phys), 1);
+	p2pmem_pool_put_pages(p, page_to_pfn(page) - PHYS_PFN(p->phys),
+			      p->folio_pages);
 }
 
 static const struct dev_pagemap_ops p2pmem_pgmap_ops = {
@@ -267,10 +313,22 @@ static void p2pmem_stat_peak(struct p2pmem_dev *p, s64 now)
 	}
 }
 
+static void *p2pmem_pool_take(struct p2pmem_dev *p, size_t size, size_t align)
+{
+	struct genpool_data_align data = { .align = align };
+
+	if (align <= PAGE_SIZE)
+		return (void *)gen_pool_alloc(p->pool, size);
+	return (void *)gen_pool_alloc_algo(p->pool, size,
+					   gen_pool_first_fit_align, &data);
+}
+
 /**
  * p2pmem_pool_alloc - take zeroed pages from the pool
  * @p: the provider (online; the caller holds p->lock)
  * @size: bytes, a multiple of PAGE_SIZE
+ * @align: bytes, a power of two: PAGE_SIZE, or the folio size for memory
+ *	that will be mapped
  * @recp: out: the allocation's record
  * @caller: kernel clients: their return address (names them when removal
  *	waits); 0 for mappings
@@ -278,7 +336,7 @@ static void p2pmem_stat_peak(struct p2pmem_dev *p, s64 now)
  * Return: the kernel address of the memory, or NULL when the pool has no
  * free range that large.
  */
-void *p2pmem_pool_alloc(struct p2pmem_dev *p, size_t size,
+void *p2pmem_pool_alloc(struct p2pmem_dev *p, size_t size, size_t align,
 			struct p2pmem_alloc **recp, unsigned long caller)
 {
 	unsigned long first, n = size >> PAGE_SHIFT, i, end, flags;
@@ -289,7 +347,7 @@ void *p2pmem_pool_alloc(struct p2pmem_dev *p, size_t size,
 	if (!rec)
 		return NULL;
 
-	kaddr = (void *)gen_pool_alloc(p->pool, size);
+	kaddr = p2pmem_pool_take(p, size, align);
 	if (!kaddr && atomic_long_read(&p->zeroing)) {
 		/*
 		 * The worker holds a run of free pages while clearing them:
@@ -299,7 +357,7 @@ void *p2pmem_pool_alloc(struct p2pmem_dev *p, size_t size,
 		atomic_inc(&p->zero_pause);
 		for (i = 0; !kaddr && i < 3; i++) {
 			wait_event(p->idle_wq, !atomic_long_read(&p->zeroing));
-			kaddr = (void *)gen_pool_alloc(p->pool, size);
+			kaddr = p2pmem_pool_take(p, size, align);
 		}
 		atomic_dec(&p->zero_pause);
 		p2pmem_zero_kick(p);
@@ -362,6 +420,7 @@ int p2pmem_pool_init(struct p2pmem_dev *p)
 	int ret;
 
 	p->npages = p->size >> PAGE_SHIFT;
+	p->folio_pages = p2pmem_folio_pages(p->phys, p->size);
 	p->owner = kvcalloc(p->npages, sizeof(*p->owner), GFP_KERNEL);
 	if (!p->owner)
 		return -ENOMEM;
@@ -376,6 +435,7 @@ int p2pmem_pool_init(struct p2pmem_dev *p)
 	pgmap->range.end = p->phys + p->size - 1;
 	pgmap->nr_range = 1;
 	pgmap->ops = &p2pmem_pgmap_ops;
+	pgmap->vmemmap_shift = ilog2(p->folio_pages);
 	if (IS_ENABLED(CONFIG_PCI_P2PDMA)) {
 		/*
 		 * With CONFIG_PCI_P2PDMA the kernel takes PCI_P2PDMA pages

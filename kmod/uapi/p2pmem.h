@@ -21,6 +21,12 @@
  * sysfs attributes of p2pmemN (all read-only unless said):
  *   size         bytes of BAR memory in the pool
  *   available    bytes free now
+ *   folio_size   bytes per folio of a mapping: each mmap takes whole
+ *                folios (its length is rounded up to this in the pool
+ *                and in stats/in_use); 4096 where the kernel maps device
+ *                pages one by one (before Linux 6.8, or module parameter
+ *                folio_kb=4).  Larger folios make I/O through the memory
+ *                as cheap as through host huge pages.
  *   published    1 if offered to any user, 0 if reserved (writable by root)
  *   kind         "memory" (a memory BAR) or "nvme-cmb"
  *   state        "online" or "offline" (device going away, CMB disabled)

@@ -5,7 +5,8 @@
 # upstream's (p2pmem/ in sysfs, no kmod provider).  Each provider: parent = its
 # PCI function, size/available/published/kind/state/bar/bus_offset/iommu/stats
 # as the uapi header says, /dev/p2pmemN mode 0600 root, the BAR uncached
-# (uncached-minus) in the PAT memtype list.  rmmod is clean.
+# (uncached-minus) in the PAT memtype list.  The memory card maps whole
+# 512 KiB folios (folio_size; a 4 KiB mapping holds one).  rmmod is clean.
 # rig: fabrics=all kernels=stock,p2pdma
 # shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
 . /tests/kmod-lib.sh
@@ -44,6 +45,31 @@ check_provider() { # P2PMEMN BDF KIND BAR
 }
 
 check_provider "$pm" "$mc" memory 2
+
+# Mappings are made of 512 KiB folios since Linux 6.8 (plain pages before):
+# a 4 KiB mapping takes one whole folio (held here by an io_uring
+# registration after munmap), and gives it back when the registration goes.
+case $(uname -r) in
+[1-5].* | 6.[0-7].*) want=4096 ;;
+*) want=524288 ;;
+esac
+fs=$(kattr "$pm" folio_size)
+[ "$fs" = "$want" ] || fail "$pm: folio_size $fs, expected $want on Linux $(uname -r)"
+rm -f /tmp/fold
+kmod-buf -d "/dev/$pm" -c "$mc" -s 4K uring-hold /tmp/fold >/tmp/fold.out 2>&1 &
+hold=$!
+wait_line /tmp/fold.out 'READY\|UNSUPPORTED' || fail "io_uring holder did not start: $(cat /tmp/fold.out)"
+if grep -q READY /tmp/fold.out; then
+	[ "$(kattr "$pm" stats/in_use)" = "$fs" ] ||
+		fail "$pm: in_use $(kattr "$pm" stats/in_use) with a 4 KiB mapping held, expected one folio ($fs)"
+	touch /tmp/fold
+	wait "$hold" || fail "io_uring holder failed: $(cat /tmp/fold.out)"
+	[ "$(kattr "$pm" stats/in_use)" = 0 ] || fail "$pm: in_use $(kattr "$pm" stats/in_use) after the folio came back"
+	say "$pm: folio_size $fs; a 4 KiB mapping held one folio and gave it back"
+else
+	wait "$hold"	# io_uring before 6.3 refuses to register the mapping
+	say "$pm: folio_size $fs (io_uring cannot hold the mapping on $(uname -r))"
+fi
 
 if [ "$RIG_KERNEL" = stock ]; then
 	for b in $(rig_nvme_bdfs); do
