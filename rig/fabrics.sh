@@ -11,7 +11,7 @@
 # Common to all fabrics (DESIGN.md section 4):
 #   - NVMe drives: QEMU "nvme", a 64 MiB CMB (BAR2), raw 256 MiB sparse images,
 #     serials p2pmem-a / p2pmem-b (nvme0/nvme1 names may swap: use the BDFs).
-#   - memory card: "ivshmem-plain", BAR2 = 256 MiB of shared host RAM (memfd).
+#   - memory card: "ivshmem-plain", BAR2 = 256 MiB of anonymous host RAM.
 #   - every port has an explicit address, chassis and slot, so the guest BDFs
 #     are fixed; the q35 chipset functions (00:00.0, 00:1f.*) are always there.
 #   - QEMU IDs: 1b36:000c pcie-root-port, 104c:8232 x3130-upstream,
@@ -54,11 +54,14 @@ nvme() {
 		-device "nvme,id=nvme-$2,serial=p2pmem-$2,drive=drv-$2,cmb_size_mb=$RIG_CMB_MB,bus=$3,addr=0"
 }
 
-# memcard RUNDIR BUS: a memory card (ivshmem BAR2 backed by shared host RAM:
-# a memfd, not a file on disk, whose page cache the host would write back
-# while the guest copies through it)
+# memcard RUNDIR BUS: a memory card (ivshmem BAR2 backed by host RAM).
+# Anonymous memory, like the guest's own RAM: QEMU asks for transparent huge
+# pages for both, so a DMA into the card costs the host what one into guest
+# RAM does.  A memfd (shmem: 4 KiB pages on Debian's default shmem_enabled)
+# made every card access slower; a file on disk had the host write its page
+# cache back while the guest copied through it.
 memcard() {
-	printf '%s\n' -object "memory-backend-memfd,id=memcard-mem,share=on,size=$RIG_MEMCARD_SIZE" \
+	printf '%s\n' -object "memory-backend-ram,id=memcard-mem,size=$RIG_MEMCARD_SIZE" \
 		-device "ivshmem-plain,id=memcard,memdev=memcard-mem,bus=$2,addr=0"
 }
 
