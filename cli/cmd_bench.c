@@ -161,17 +161,18 @@ static void run_engine(struct p2pmem_ctx *ctx, const char *src, const char *dst,
 /*
  * p2p and host bounce at one setting, alternating, a.repeat times each;
  * @r[0] and @r[1] get the medians (timings drift on a shared machine:
- * alternating spreads the drift over both).
+ * alternating spreads the drift over both).  Which of the two goes first
+ * alternates too: the second of a pair finds the drives just written.
  */
 static void run_pair(struct p2pmem_ctx *ctx, const char *src, const char *dst,
 		     const struct bench_args *a, struct p2pmem_provider *prov, struct result *r)
 {
 	double rate[2][MAX_REPEAT], cpu[2][MAX_REPEAT];
 	uint64_t k;
-	int e;
 
 	for (k = 0; k < a->repeat; k++) {
-		for (e = 0; e < 2; e++) {
+		for (int i = 0; i < 2; i++) {
+			int e = (int)(k & 1) ^ i;
 			struct result one = r[e];
 
 			run_engine(ctx, src, dst, a, e ? NULL : prov, e == 1, &one);
@@ -183,7 +184,7 @@ static void run_pair(struct p2pmem_ctx *ctx, const char *src, const char *dst,
 			cpu[e][k] = one.cpu_per_gib;
 		}
 	}
-	for (e = 0; e < 2; e++) {
+	for (int e = 0; e < 2; e++) {
 		r[e].mib_s = median(rate[e], a->repeat);
 		r[e].cpu_per_gib = median(cpu[e], a->repeat);
 	}

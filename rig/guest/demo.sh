@@ -43,7 +43,7 @@ if [ "$RIG_KERNEL" = stock ]; then
 		fail "copy through the CMB of $a failed"
 	echo
 	echo "--- p2pmem bench through the memory card (RAM-backed: the p2p path to hold against host memory)"
-	show p2pmem bench --provider "$mc" --length 128M --bs "$CHUNK",1M --qd 4,16 --allocs 500 "$na" "$nb" ||
+	show p2pmem bench --provider "$mc" --length 128M --bs "$CHUNK",1M --qd 4,16 --repeat 5 --allocs 500 "$na" "$nb" ||
 		fail "p2pmem bench failed"
 	echo
 	echo "  stats of $p: allocations $(cat "$CLASS/$p/stats/allocations"), peak $(cat "$CLASS/$p/stats/peak") bytes," \
