@@ -66,24 +66,17 @@ cat /tmp/copy.json
 same32 "$nb" 0 || fail "$nb differs from the pattern"
 say "p2p copy through $(jget /tmp/copy.json jobs.0.where): verified"
 
-# On stock (p2pmem.ko) a drive doing DMA to and from its own CMB after a
-# peer's CMB provider was removed sometimes stalls in QEMU (an open bug:
-# see kmod/README.md). In switch the only provider left after the unbind
-# would be nvme a's own CMB, so there the scenario below runs on the P2PDMA
-# kernel only; stock deep resumes through nvme b's CMB.
-if [ "$RIG_KERNEL" = stock ] && [ "$RIG_FABRIC" = switch ]; then
-	kmod_unload
-	exit 0
-fi
-
 # 2. The provider goes away mid-copy. Copy within nvme a (0 -> 128 MiB)
 # through the victim's memory, small blocks so that it still runs when the
 # victim is unbound from its driver; unbind as soon as the victim has
 # memory out (the RAM-backed memory card is fast: smaller blocks still).
+# The resume picks its own provider (on stock switch nvme a's own CMB: a
+# drive moving data to and from its own CMB), except on stock deep, where
+# --resume runs with --provider (nvme b's CMB).
 if [ "$RIG_KERNEL" = stock ] && [ "$RIG_FABRIC" = deep ]; then
-	victim=$mc bs=4K qd=1 len=64M
+	victim=$mc bs=4K qd=1 len=64M via="--provider $b"
 else
-	victim=$b bs=64K qd=2 len=32M
+	victim=$b bs=64K qd=2 len=32M via=
 fi
 in_use() {	# bytes of the victim's p2p memory handed out now
 	# upstream's p2pmem/size, else p2pmem.ko's class device (which sits in
@@ -113,10 +106,7 @@ cat /tmp/unbind.out
 grep -q 'revoked' /tmp/unbind.out || fail "the error does not say the p2p memory was revoked"
 ls /tmp/p2pmem-copy-*.journal >/dev/null 2>&1 || fail "no journal to resume from"
 
-# 3. Resume: the victim is gone; another provider serves (on stock deep
-# named: nvme b's CMB, not nvme a's own, see above).
-via=
-[ "$RIG_KERNEL" = stock ] && via="--provider $b"
+# 3. Resume: the victim is gone; another provider serves.
 # shellcheck disable=SC2086 # $via is empty or two words
 p2pmem copy -q -o json --resume --verify $via --bs 64K --qd 2 --length $len --dst-offset 128M \
 	--journal-dir /tmp "$na" "$na" >/tmp/resume.json
