@@ -26,11 +26,13 @@
  *  - guarding, once a reset is seen: the provider goes offline (mappings
  *    revoked, allocations refused, kernel clients told) and, while pages
  *    are still out (pinned by I/O in flight), the thread re-arms CMBMSC
- *    within tens of microseconds of the driver clearing it, so that the
- *    retried requests find the CMB enabled.  That is a race we win by
- *    orders of magnitude (the driver sends several admin commands between
- *    clearing CMBMSC and restarting I/O), not a guarantee: the kernel log
- *    says when a re-arm was needed while I/O was pinned.
+ *    as soon as the driver cleared it, so that the retried requests find
+ *    the CMB enabled: while the controller is down it spins (yielding)
+ *    rather than sleep on a timer, so it runs again at the reset worker's
+ *    first sleep after clearing CMBMSC, and the driver sends several admin
+ *    commands before it restarts I/O.  Still a race, not a guarantee (the
+ *    driver gives no hook): the kernel log says when a re-arm was needed
+ *    while I/O was pinned.
  * The provider stays offline until the drive is bound again.  A reset while
  * nothing is allocated costs nothing: the watcher waits for the controller,
  * arms the CMB again and the provider stays online (its pages are cleared
@@ -151,10 +153,22 @@ static void p2pmem_cmb_nap(unsigned long us)
  * we can, until the controller has been ready and armed for a while; then
  * keep watching slowly while pages are still out, and guard again if
  * another reset starts.
+ *
+ * While the controller is down (the window in which the driver clears
+ * CMBMSC) we do not sleep on a timer but spin, yielding: a timer's wake-up
+ * can come late (a busy host delays a VM's timers by milliseconds), while a
+ * spinning thread runs again as soon as the reset worker sleeps for the
+ * first time after clearing CMBMSC (enabling the controller waits for
+ * CSTS.RDY), long before the retried requests go out.  The spin is bounded
+ * (P2PMEM_CMB_SPIN_MS) for a controller that never comes back.
  */
+#define P2PMEM_CMB_SPIN_MS	2000
+
 static void p2pmem_cmb_guard(struct p2pmem_cmb *cmb)
 {
 	unsigned long fast_until = jiffies + HZ, rearms = 0;
+	unsigned long spin_until = jiffies + msecs_to_jiffies(P2PMEM_CMB_SPIN_MS);
+	bool ready;
 	u64 msc;
 
 	while (!kthread_should_stop()) {
@@ -162,7 +176,8 @@ static void p2pmem_cmb_guard(struct p2pmem_cmb *cmb)
 
 		if (csts == ~0U)
 			break;			/* the device is gone */
-		if (!p2pmem_cmb_ready(cmb->regs))
+		ready = p2pmem_cmb_ready(cmb->regs);
+		if (!ready)
 			fast_until = jiffies + HZ;
 		msc = lo_hi_readq(cmb->regs + NVME_REG_CMBMSC);
 		if (cmb->armed && msc != cmb->armed) {
@@ -171,6 +186,11 @@ static void p2pmem_cmb_guard(struct p2pmem_cmb *cmb)
 				pci_info(cmb->pdev, "p2pmem: re-armed CMBMSC (was %#llx) for %lld bytes still in use\n",
 					 msc, (long long)atomic64_read(&cmb->p->stats.in_use));
 			fast_until = jiffies + HZ;
+		}
+		if (!ready && time_before(jiffies, spin_until)) {
+			cond_resched();
+			cpu_relax();
+			continue;
 		}
 		if (time_before(jiffies, fast_until)) {
 			p2pmem_cmb_nap(20);
