@@ -338,6 +338,23 @@ const char *p2pmem_pool_describe(const struct p2pmem_pool *pool);
 uint64_t p2pmem_pool_mapped(const struct p2pmem_pool *pool);
 
 /**
+ * p2pmem_pool_watch_fd() - a file descriptor that tells when the pool's
+ * p2p memory is revoked
+ *
+ * For programs that pin buffers for long (io_uring registered buffers,
+ * RDMA memory regions): the descriptor polls POLLHUP | POLLERR once the
+ * provider went offline (unbound, removed, NVMe controller reset).  Its
+ * mappings then fault and new O_DIRECT through them fails, but long-term
+ * pins still reach the pages: stop using them and unregister, or the
+ * provider's removal waits for you.  The pool owns the descriptor (do not
+ * close it); every call returns the same one.
+ * Return: the descriptor; -EOPNOTSUPP for host memory and for backends
+ * that cannot report revocation (upstream P2PDMA: do not pin its memory
+ * for long); or the backend's -errno.
+ */
+int p2pmem_pool_watch_fd(struct p2pmem_pool *pool);
+
+/**
  * p2pmem_buf_alloc() - a buffer of @len bytes (rounded up to 4 KiB),
  * 4 KiB aligned, usable for O_DIRECT I/O by the pool's clients
  * Return: 0, -ENOMEM (the provider is full), or the backend's -errno

@@ -147,13 +147,6 @@ int p2pmem_provider_add(struct p2pmem_ctx *ctx, struct p2pmem_pci_dev *dev,
 			const struct p2pmem_backend_ops *backend,
 			const char *name, const char *path, uint64_t size,
 			uint64_t available, bool published);
-/*
- * A file descriptor of the pool's provider that polls EPOLLHUP once its
- * memory is revoked; the pool owns it.  -EOPNOTSUPP for host memory and
- * for backends that cannot tell (their revocation shows as EFAULT only).
- */
-int p2pmem_pool_watch_fd(struct p2pmem_pool *pool);
-
 int p2pmem_provider_mmap(struct p2pmem_provider *prov, int fd, size_t len,
 			 void **addrp);
 

@@ -2,7 +2,8 @@
 /*
  * Pools: sub-allocation (alignment, no overlap, reuse after free, one
  * mapping per buffer when asked), and where a pool's memory comes from:
- * the best provider, a named one, a refusal, or an allowed host bounce.
+ * the best provider, a named one, a refusal, or an allowed host bounce;
+ * which pools can report revocation (p2pmem_pool_watch_fd()).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -22,6 +23,8 @@ static void check_host_suballoc(void)
 	CHECK_EQ_INT(p2pmem_pool_new(ctx, &po, &pool), 0);
 	CHECK(p2pmem_pool_provider(pool) == NULL);
 	CHECK(strstr(p2pmem_pool_describe(pool), "host memory") != NULL);
+	/* Host memory is never revoked: nothing to watch. */
+	CHECK_EQ_INT(p2pmem_pool_watch_fd(pool), -EOPNOTSUPP);
 	for (i = 0; i < 8; i++) {
 		CHECK_EQ_INT(p2pmem_buf_alloc(pool, 100000 + i, &b[i]), 0);
 		CHECK_EQ_INT((uintptr_t)p2pmem_buf_addr(b[i]) % 4096, 0);
@@ -85,6 +88,8 @@ static void check_choice(void)
 	CHECK_EQ_INT(p2pmem_pool_new(ctx, &po, &pool), 0);
 	CHECK(p2pmem_pool_provider(pool) == p2pmem_pci_dev_provider(c[1]));
 	CHECK(strstr(p2pmem_pool_describe(pool), "p2p 0000:04:00.0 (nvme-cmb, upstream") != NULL);
+	/* Upstream P2PDMA cannot report revocation. */
+	CHECK_EQ_INT(p2pmem_pool_watch_fd(pool), -EOPNOTSUPP);
 	p2pmem_pool_free(pool);
 	/* A named provider that cannot reach the clients is refused... */
 	po.provider = p2pmem_pci_dev_provider(mem);
