@@ -22,8 +22,8 @@
 
 #include <linux/idr.h>
 #include <linux/ioport.h>
-#include <linux/sizes.h>
 #include <linux/module.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 

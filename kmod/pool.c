@@ -29,19 +29,19 @@
  * come from an interrupt), so everything it touches is atomic, lock-free
  * (genalloc) or under an irq-safe spinlock.
  *
- * Folios: on 6.8 and later (tested: 6.12) the pages come in compound folios of folio_kb
- * (pgmap->vmemmap_shift), the way device DAX builds its pages.  The block
- * layer then sees a registered p2p buffer as one bio_vec per folio instead
- * of one per 4 KiB page (io_uring coalesces a registered buffer by folio),
- * which is what host memory in transparent huge pages gets, and what makes
- * an I/O through p2p memory cost the CPU no more than one through host
- * memory.  A folio's reference count lives in its head page, and page_free
- * comes once per folio: so a mapping always takes whole folios (its size
- * is rounded up, its start aligned), while kernel clients, whose pages
- * never travel through page_free, still allocate by the page.  512 KiB is
- * the largest folio whose struct pages the kernel does not share between
- * tails (vmemmap optimization, Documentation/mm/vmemmap_dedup.rst): a
- * mapping writes per-page map counts into them.
+ * Folios: on 6.8 and later (tested: 6.12) the pages come in compound folios
+ * of folio_kb (pgmap->vmemmap_shift), the way device DAX builds its pages.
+ * The block layer then sees a registered p2p buffer as one bio_vec per
+ * folio instead of one per 4 KiB page (io_uring coalesces a registered
+ * buffer by folio), which is what host memory in transparent huge pages
+ * gets, and what makes an I/O through p2p memory cost the CPU no more than
+ * one through host memory.  A folio's reference count lives in its head
+ * page, and page_free comes once per folio: so a mapping always takes whole
+ * folios (its size is rounded up, its start aligned), while kernel clients,
+ * whose pages never travel through page_free, still allocate by the page.
+ * 512 KiB is the largest folio whose struct pages the kernel does not share
+ * between tails (vmemmap optimization, Documentation/mm/vmemmap_dedup.rst):
+ * a mapping writes per-page map counts into them.
  */
 #define pr_fmt(fmt) "p2pmem: " fmt
 
@@ -313,12 +313,11 @@ static void p2pmem_stat_peak(struct p2pmem_dev *p, s64 now)
 	}
 }
 
+/* First fit, as gen_pool_alloc(), at a multiple of @align. */
 static void *p2pmem_pool_take(struct p2pmem_dev *p, size_t size, size_t align)
 {
 	struct genpool_data_align data = { .align = align };
 
-	if (align <= PAGE_SIZE)
-		return (void *)gen_pool_alloc(p->pool, size);
 	return (void *)gen_pool_alloc_algo(p->pool, size,
 					   gen_pool_first_fit_align, &data);
 }
