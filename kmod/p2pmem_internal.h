@@ -126,7 +126,7 @@ struct p2pmem_dev {
 	bool published;
 	bool removing;
 	struct inode *inode;		/* one address_space for all mappings */
-	spinlock_t alloc_lock;		/* allocs; taken from page_free */
+	spinlock_t alloc_lock;		/* allocs, zeroing claims; from page_free */
 	struct list_head allocs;
 	wait_queue_head_t idle_wq;
 	wait_queue_head_t revoke_wq;	/* poll(): woken when revoked */

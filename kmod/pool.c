@@ -198,6 +198,11 @@ static void p2pmem_zero_work(struct work_struct *work)
 					 min(p->npages, i + P2PMEM_ZERO_RUN), i);
 		n = end - i;
 		fixed.offset = i << PAGE_SHIFT;
+		/*
+		 * Claim and count under alloc_lock, as p2pmem_pool_available()
+		 * reads both: pages being cleared stay "available" throughout.
+		 */
+		spin_lock_irq(&p->alloc_lock);
 		kaddr = (void *)gen_pool_alloc_algo(p->pool, n << PAGE_SHIFT,
 						    gen_pool_fixed_alloc, &fixed);
 		if (!kaddr && n > 1) {
@@ -206,15 +211,19 @@ static void p2pmem_zero_work(struct work_struct *work)
 							    gen_pool_fixed_alloc,
 							    &fixed);
 		}
+		if (kaddr)
+			atomic_long_add(n << PAGE_SHIFT, &p->zeroing);
+		spin_unlock_irq(&p->alloc_lock);
 		if (!kaddr) {
 			/* In use: whoever frees it marks it dirty again. */
 			i++;
 			continue;
 		}
-		atomic_long_add(n << PAGE_SHIFT, &p->zeroing);
 		p2pmem_zero_range(p, i, i + n, true);
+		spin_lock_irq(&p->alloc_lock);
 		gen_pool_free(p->pool, (unsigned long)kaddr, n << PAGE_SHIFT);
 		atomic_long_sub(n << PAGE_SHIFT, &p->zeroing);
+		spin_unlock_irq(&p->alloc_lock);
 		wake_up_all(&p->idle_wq);
 		i += n;
 		cond_resched();
@@ -399,10 +408,21 @@ void *p2pmem_pool_alloc(struct p2pmem_dev *p, size_t size, size_t align,
 
 size_t p2pmem_pool_available(struct p2pmem_dev *p)
 {
+	unsigned long flags;
+	size_t avail;
+
 	if (!p->pool_live)
 		return 0;
-	/* Pages being cleared are free, just busy for a moment. */
-	return gen_pool_avail(p->pool) + atomic_long_read(&p->zeroing);
+	/*
+	 * Pages being cleared are free, just busy for a moment.  alloc_lock:
+	 * the worker claims them and counts them in one step, so that the sum
+	 * never dips while it does (sysfs available, tests comparing it with
+	 * size on an idle provider).
+	 */
+	spin_lock_irqsave(&p->alloc_lock, flags);
+	avail = gen_pool_avail(p->pool) + atomic_long_read(&p->zeroing);
+	spin_unlock_irqrestore(&p->alloc_lock, flags);
+	return avail;
 }
 
 /**
