@@ -1,15 +1,15 @@
 #!/bin/sh
 # copy-engine: `p2pmem copy` on both kernels: upstream p2pmem/allocate on
-# the P2PDMA kernel, /dev/p2pmemN (p2pmem.ko: the memory card, and on stock
-# the CMBs) on the stock kernel.
+# the P2PDMA kernel, /dev/p2pmemN (p2pmem.ko: the memory card, and on kernels
+# without P2PDMA, stock and debug, the CMBs).
 #  switch, deep: a verified 32 MiB copy nvme a -> nvme b through p2p memory,
 #    checked again byte for byte here; then a copy whose provider is unbound
-#    mid-copy (nvme b's CMB; on stock deep the memory card): it ends with a
+#    mid-copy (nvme b's CMB; without P2PDMA on deep the memory card): it ends with a
 #    clear error, the kernel stays clean, and --resume completes it through
 #    another provider, the data correct.
 #  split: no provider reaches both drives: refused (exit 2), and with
 #    --allow-host-bounce done through host memory, reported as such.
-# rig: fabrics=switch,split,deep kernels=p2pdma,stock
+# rig: fabrics=switch,split,deep kernels=p2pdma,debug,stock
 # shellcheck source=tests/vm/kmod-lib.sh
 . /tests/kmod-lib.sh
 need_p2pmem
@@ -18,13 +18,13 @@ rig_pair
 expect=$(rig_expected_ab)
 mc=$(kmod_memcard) || fail "no memory card"
 
-# p2pmem.ko: the memory card everywhere, the CMBs on stock (on the P2PDMA
-# kernel they stay upstream's).
+# p2pmem.ko: the memory card everywhere, the CMBs without P2PDMA (on the
+# P2PDMA kernel they stay upstream's).
 need_kmod
 kmod_load
 kmod_bind "$mc" || fail "cannot bind the memory card $mc to p2pmem_pci"
 kmod_wait_provider "$mc" memory >/dev/null || fail "no memory card provider"
-if [ "$RIG_KERNEL" = stock ]; then
+if rig_no_p2pdma; then
 	kmod_wait_provider "$a" nvme-cmb >/dev/null || fail "no CMB provider for $a"
 	kmod_wait_provider "$b" nvme-cmb >/dev/null || fail "no CMB provider for $b"
 fi
@@ -32,7 +32,8 @@ p2pmem list
 
 # A fresh pattern on nvme a's first 32 MiB.
 head -c 33554432 /dev/urandom >/tmp/pattern || fail "no pattern"
-dd if=/tmp/pattern of="$na" bs=1048576 2>/dev/null && sync || fail "cannot write $na"
+dd if=/tmp/pattern of="$na" bs=1048576 2>/dev/null || fail "cannot write $na"
+sync
 
 same32() {	# DEVICE OFFSET_MIB: the 32 MiB there equal the pattern?
 	echo 3 >/proc/sys/vm/drop_caches
@@ -70,10 +71,10 @@ say "p2p copy through $(jget /tmp/copy.json jobs.0.where): verified"
 # through the victim's memory, small blocks so that it still runs when the
 # victim is unbound from its driver; unbind as soon as the victim has
 # memory out (the RAM-backed memory card is fast: smaller blocks still).
-# The resume picks its own provider (on stock switch nvme a's own CMB: a
-# drive moving data to and from its own CMB), except on stock deep, where
-# --resume runs with --provider (nvme b's CMB).
-if [ "$RIG_KERNEL" = stock ] && [ "$RIG_FABRIC" = deep ]; then
+# The resume picks its own provider (without P2PDMA on switch nvme a's own
+# CMB: a drive moving data to and from its own CMB), except without P2PDMA on
+# deep, where --resume runs with --provider (nvme b's CMB).
+if rig_no_p2pdma && [ "$RIG_FABRIC" = deep ]; then
 	victim=$mc bs=4K qd=1 len=64M via="--provider $b"
 else
 	victim=$b bs=64K qd=2 len=32M via=

@@ -3,8 +3,9 @@
 # rig/fabrics/<fabric>.tree, the nvme driver bound both NVMe functions with a
 # live controller and a 256 MiB namespace each, every NVMe has its 64 MiB CMB
 # in BAR2, and the kernel's view of the CMBs matches the kernel: p2pmem/ with
-# a published pool on the p2pdma kernel, no p2pmem/ on stock (no PCI_P2PDMA).
-# rig: fabrics=switch,split,deep kernels=p2pdma,stock
+# a published pool on the p2pdma kernel, no p2pmem/ on stock and debug (no
+# PCI_P2PDMA), and rig_no_p2pdma agrees with the kernel's name.
+# rig: fabrics=switch,split,deep kernels=p2pdma,debug,stock
 # shellcheck source=tests/vm/lib.sh
 . /tests/lib.sh
 
@@ -13,6 +14,11 @@ rig_pci_tree >/tmp/tree.have
 diff -u /tmp/tree.want /tmp/tree.have ||
 	fail "the PCI tree differs from rig/fabrics/$RIG_FABRIC.tree (diff above: - expected, + seen)"
 say "PCI tree matches rig/fabrics/$RIG_FABRIC.tree ($(wc -l </tmp/tree.have) functions)"
+
+case "$RIG_KERNEL" in
+p2pdma) ! rig_no_p2pdma || fail "the p2pdma kernel has no pci_p2pdma_add_resource (no PCI_P2PDMA?)" ;;
+*) rig_no_p2pdma || fail "the $RIG_KERNEL kernel has pci_p2pdma_add_resource (PCI_P2PDMA)" ;;
+esac
 
 funcs=$(rig_nvme_functions)
 [ "$(echo "$funcs" | wc -w)" -eq 2 ] || fail "expected 2 NVMe functions, found: $funcs"
@@ -42,9 +48,9 @@ for b in $funcs; do
 		[ "$pub" = 1 ] || fail "$b: p2pmem/published is $pub"
 		say "$b $ctrl $ns: live, CMB 64 MiB, p2pmem size $size available $avail published"
 		;;
-	stock)
-		[ ! -e "$p" ] || fail "$b: p2pmem/ exists on the stock kernel"
-		say "$b $ctrl $ns: live, CMB 64 MiB in BAR2, no p2pmem/ (stock kernel)"
+	stock | debug)
+		[ ! -e "$p" ] || fail "$b: p2pmem/ exists on the $RIG_KERNEL kernel"
+		say "$b $ctrl $ns: live, CMB 64 MiB in BAR2, no p2pmem/ ($RIG_KERNEL kernel)"
 		;;
 	*) fail "unknown kernel '$RIG_KERNEL'" ;;
 	esac

@@ -5,7 +5,7 @@
 # included); each must equal `p2pmem check -o json --provider P C` (map_type,
 # and distance when supported), the fabric's expected a<->b verdict, and on
 # the P2PDMA kernel upstream's own pci_p2pdma_distance_many().
-# rig: fabrics=all kernels=stock,p2pdma
+# rig: fabrics=all kernels=stock,debug,p2pdma
 # shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
 . /tests/kmod-lib.sh
 need_kmod
@@ -35,7 +35,7 @@ while read -r _ p c dist map; do
 		ldist=$(jget /tmp/check.json distance)
 		[ "$ldist" = "$dist" ] || fail "$p <- $c: module distance $dist, library $ldist"
 	fi
-	if [ "$RIG_KERNEL" = p2pdma ]; then
+	if ! rig_no_p2pdma; then
 		up=$(grep "^upstream $p $c " /tmp/kup | cut -d' ' -f4)
 		[ -n "$up" ] || fail "$p <- $c: no upstream answer"
 		[ "$up" = "$dist" ] || fail "$p <- $c: module $dist, upstream pci_p2pdma_distance_many $up"

@@ -2,8 +2,8 @@
 # tests/vm/kmod-lib.sh - helpers of the kmod-*.sh VM tests (p2pmem.ko), on top
 # of lib.sh.  Sourced: `. /tests/kmod-lib.sh`.
 #
-# The modules come from build/modules/<kernel>/ (rig/rig builds kmod/ for both
-# kernels) and sit in the guest's /lib/modules/extra, not loaded.
+# The modules come from build/modules/<kernel>/ (rig/rig builds kmod/ for every
+# kernel) and sit in the guest's /lib/modules/extra, not loaded.
 
 # shellcheck source=tests/vm/lib.sh
 . /tests/lib.sh
@@ -12,7 +12,7 @@ KMOD_DIR=/lib/modules/extra
 CLASS=/sys/class/p2pmem
 
 # p2pmem.ko must have been built for this kernel: rig/rig builds kmod/ for
-# both, so its absence is a broken build, not a reason to skip.
+# every kernel, so its absence is a broken build, not a reason to skip.
 need_kmod() {
 	[ -f "$KMOD_DIR/p2pmem.ko" ] ||
 		fail "no p2pmem.ko for the $RIG_KERNEL kernel in the initramfs (rig/rig builds kmod/)"

@@ -1,13 +1,14 @@
 #!/bin/sh
 # kmod-providers: p2pmem.ko loads; the memory card, bound to p2pmem_pci with
-# driver_override, becomes a provider, and on the stock kernel so do both NVMe
+# driver_override, becomes a provider, and on kernels without P2PDMA (stock,
+# debug) so do both NVMe
 # CMBs (the nvme driver left them disabled); on the P2PDMA kernel the CMBs stay
 # upstream's (p2pmem/ in sysfs, no kmod provider).  Each provider: parent = its
 # PCI function, size/available/published/kind/state/bar/bus_offset/iommu/stats
 # as the uapi header says, /dev/p2pmemN mode 0600 root, the BAR uncached
 # (uncached-minus) in the PAT memtype list.  The memory card maps whole
 # 512 KiB folios (folio_size; a 4 KiB mapping holds one).  rmmod is clean.
-# rig: fabrics=all kernels=stock,p2pdma
+# rig: fabrics=all kernels=stock,debug,p2pdma
 # shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
 . /tests/kmod-lib.sh
 need_kmod
@@ -71,7 +72,7 @@ else
 	say "$pm: folio_size $fs (io_uring cannot hold the mapping on $(uname -r))"
 fi
 
-if [ "$RIG_KERNEL" = stock ]; then
+if rig_no_p2pdma; then
 	for b in $(rig_nvme_bdfs); do
 		p=$(kmod_wait_provider "$b" nvme-cmb) || fail "no CMB provider for $b"
 		check_provider "$p" "$b" nvme-cmb 2

@@ -3,7 +3,10 @@
 # Sourced by rig/guest/init and by the tests: `. /tests/lib.sh`.
 #
 # The environment of a test: RIG_FABRIC (switch, split, deep), RIG_KERNEL
-# (p2pdma, stock), cwd /tmp (tmpfs), real /sys (never --sysfs-root here).
+# (p2pdma, debug, stock), RIG_P2PDMA (1 if the kernel has CONFIG_PCI_P2PDMA,
+# else 0; set by /init), RIG_SLOWDOWN (how many times slower this kernel runs:
+# 4 on debug, else 1; for loop counts), cwd /tmp (tmpfs), real /sys (never
+# --sysfs-root here).
 # Exit 0 pass, 1 fail, 77 skip.  Print what went wrong: the console is the log.
 
 SYS_PCI=/sys/bus/pci/devices
@@ -131,4 +134,17 @@ rig_expected_ab() {
 	split) echo "refused" ;;
 	*) echo "unknown" ;;
 	esac
+}
+
+# True on a kernel without CONFIG_PCI_P2PDMA (stock, debug): no upstream
+# p2pmem/ for the CMBs, p2pmem.ko serves them (and uses its own page type).
+# Decided by the running kernel (upstream's pci_p2pdma_add_resource in
+# kallsyms), not by its name; /init does it once for every test.
+rig_no_p2pdma() {
+	if [ -z "${RIG_P2PDMA:-}" ]; then
+		RIG_P2PDMA=0
+		grep -q ' pci_p2pdma_add_resource$' /proc/kallsyms && RIG_P2PDMA=1
+		export RIG_P2PDMA
+	fi
+	[ "$RIG_P2PDMA" = 0 ]
 }
