@@ -2,6 +2,7 @@
 /*
  * Text output: tables and trees for people.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,29 +19,46 @@ static void text_devnames(const struct p2pmem_pci_dev *dev, FILE *f)
 		fputc('-', f);
 }
 
+/*
+ * A CMB that p2pmem.ko re-armed behind the stock nvme driver's back: its
+ * controller resets disable it again, so users should know it is adopted.
+ */
+static bool text_adopted(const struct p2pmem_provider *p)
+{
+	return !strcmp(p2pmem_provider_kind(p), "nvme-cmb") &&
+	       !strcmp(p2pmem_provider_backend(p), "kmod");
+}
+
 static int text_list(struct p2pmem_ctx *ctx)
 {
 	struct p2pmem_provider *p;
-	char size[32], avail[32];
+	char size[32], avail[32], kind[32];
+	bool adopted = false;
 
 	if (!p2pmem_provider_first(ctx)) {
 		printf("no p2p memory providers found\n"
 		       "(the kernel publishes them under /sys/bus/pci/devices/*/p2pmem with CONFIG_PCI_P2PDMA)\n");
 		return EXIT_OK;
 	}
-	printf("%-13s %-9s %-9s %10s %10s %-9s %s\n", "PROVIDER", "KIND",
+	printf("%-13s %-18s %-9s %10s %10s %-9s %s\n", "PROVIDER", "KIND",
 	       "BACKEND", "SIZE", "AVAILABLE", "PUBLISHED", "DEVICES");
 	for (p = p2pmem_provider_first(ctx); p; p = p2pmem_provider_next(p)) {
 		const struct p2pmem_pci_dev *dev = p2pmem_provider_pci_dev(p);
 
-		printf("%-13s %-9s %-9s %10s %10s %-9s ", p2pmem_pci_dev_bdf(dev),
-		       p2pmem_provider_kind(p), p2pmem_provider_backend(p),
+		snprintf(kind, sizeof(kind), "%s%s", p2pmem_provider_kind(p),
+			 text_adopted(p) ? " (adopted)" : "");
+		adopted |= text_adopted(p);
+		printf("%-13s %-18s %-9s %10s %10s %-9s ", p2pmem_pci_dev_bdf(dev),
+		       kind, p2pmem_provider_backend(p),
 		       cli_size(p2pmem_provider_size(p), size, sizeof(size)),
 		       cli_size(p2pmem_provider_available(p), avail, sizeof(avail)),
 		       p2pmem_provider_published(p) ? "yes" : "no");
 		text_devnames(dev, stdout);
 		putchar('\n');
 	}
+	if (adopted)
+		printf("adopted: a CMB the nvme driver disabled (kernel without P2PDMA), re-armed by p2pmem.ko;\n"
+		       "  a controller reset under I/O takes it offline until its memory is back\n");
 	return EXIT_OK;
 }
 

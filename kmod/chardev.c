@@ -11,12 +11,20 @@
  * Revocation: every file of a provider, whatever node it was opened
  * through, gets the provider's own address_space as f_mapping (the way
  * /dev/mem does it), so all its mappings hang off one i_mmap tree and one
- * unmap_mapping_range() takes them all down.  The pages are inserted at
- * mmap time; a later fault can only mean the mapping was revoked (or
- * zapped by the process itself), so the fault handler answers SIGBUS, and
- * get_user_pages() on it fails with EFAULT.  Long-term pins taken before
- * (io_uring registered buffers) are not undone by that: poll() tells their
- * holders to let go.
+ * unmap_mapping_range() takes them all down.  mmap() only allocates and
+ * clears; the pages go into the page tables at the first fault, under the
+ * provider lock.  Inserting them in ->mmap would race with removal: the
+ * VMA joins the i_mmap tree only after ->mmap returns, so a revocation in
+ * between would miss PTEs that were already there.  A fault comes after
+ * that, and takes the lock that taking the provider offline takes.
+ *
+ * Each mapping (struct p2pmem_mapping, shared by the VMAs split or forked
+ * from it) holds the pool's reference on each of its folios until its last
+ * VMA goes or the provider is revoked; mapped and pinned pages hold their
+ * own.  So a fault may insert again what the process zapped itself
+ * (MADV_DONTNEED), and a revocation gives back everything nobody pins.
+ * Long-term pins taken before (io_uring registered buffers) are not undone
+ * by a revocation: poll() tells their holders to let go.
  */
 #define pr_fmt(fmt) "p2pmem: " fmt
 
@@ -54,75 +62,144 @@ static int p2pmem_refuse(struct p2pmem_dev *p, int err, const char *why)
 	return err;
 }
 
+/*
+ * One mmap() of the device: an allocation of whole folios.  @users counts
+ * the VMAs sharing it (split, forked, moved); @released says the pool's
+ * folio references are gone (last VMA closed, or revoked).
+ */
+struct p2pmem_mapping {
+	struct list_head node;		/* p->mappings, under p->lock */
+	refcount_t users;
+	struct p2pmem_dev *p;
+	void *kaddr;
+	unsigned long npages;
+	bool released;
+};
+
+/* Drop the pool's reference on each folio; p->lock held. */
+static void p2pmem_mapping_release(struct p2pmem_mapping *m)
+{
+	struct p2pmem_dev *p = m->p;
+	unsigned long i;
+
+	lockdep_assert_held(&p->lock);
+	if (m->released)
+		return;
+	m->released = true;
+	/* Unpinned, unmapped folios go back to the pool through page_free. */
+	for (i = 0; i < m->npages; i += p->folio_pages)
+		folio_put(page_folio(virt_to_page(m->kaddr + (i << PAGE_SHIFT))));
+}
+
+/**
+ * p2pmem_chardev_revoke - take every user mapping of a provider down
+ * @p: the provider, already offline (so no fault inserts pages again)
+ *
+ * Context: process context, may sleep; p->lock not held.
+ */
+void p2pmem_chardev_revoke(struct p2pmem_dev *p)
+{
+	struct p2pmem_mapping *m;
+
+	/* All mappings start at offset 0: 0, 0 covers every one of them. */
+	unmap_mapping_range(p->inode->i_mapping, 0, 0, 1);
+	mutex_lock(&p->lock);
+	list_for_each_entry(m, &p->mappings, node)
+		p2pmem_mapping_release(m);
+	mutex_unlock(&p->lock);
+}
+
+/*
+ * Insert the pages of the faulting VMA, all of them: one fault per mapping.
+ * Pages already mapped (the rest of a VMA after MADV_DONTNEED of a part)
+ * are skipped.
+ */
 static vm_fault_t p2pmem_vm_fault(struct vm_fault *vmf)
 {
-	return VM_FAULT_SIGBUS;
+	struct vm_area_struct *vma = vmf->vma;
+	struct p2pmem_mapping *m = vma->vm_private_data;
+	struct page *pages[P2PMEM_INSERT_BATCH];
+	unsigned long npages = vma_pages(vma), done = 0, i, n, left;
+	struct p2pmem_dev *p = m->p;
+	vm_fault_t ret = VM_FAULT_NOPAGE;
+	int err;
+
+	mutex_lock(&p->lock);
+	/* Revoked (offline), or released: the process lost it for good. */
+	if (!p2pmem_online(p) || m->released ||
+	    vma->vm_pgoff + npages > m->npages) {
+		ret = VM_FAULT_SIGBUS;
+		goto unlock;
+	}
+	while (done < npages) {
+		n = min_t(unsigned long, npages - done, P2PMEM_INSERT_BATCH);
+		for (i = 0; i < n; i++)
+			pages[i] = virt_to_page(m->kaddr +
+						((vma->vm_pgoff + done + i) << PAGE_SHIFT));
+		left = n;
+		err = vm_insert_pages(vma, vma->vm_start + (done << PAGE_SHIFT),
+				      pages, &left);
+		done += n - left;
+		if (err == -EBUSY) {
+			done++;		/* already mapped */
+		} else if (err) {
+			ret = err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+			break;
+		}
+	}
+unlock:
+	mutex_unlock(&p->lock);
+	return ret;
+}
+
+static void p2pmem_vm_open(struct vm_area_struct *vma)
+{
+	struct p2pmem_mapping *m = vma->vm_private_data;
+
+	refcount_inc(&m->users);
+}
+
+static void p2pmem_vm_close(struct vm_area_struct *vma)
+{
+	struct p2pmem_mapping *m = vma->vm_private_data;
+	struct p2pmem_dev *p = m->p;
+
+	if (!refcount_dec_and_test(&m->users))
+		return;
+	mutex_lock(&p->lock);
+	list_del(&m->node);
+	p2pmem_mapping_release(m);
+	mutex_unlock(&p->lock);
+	kfree(m);
 }
 
 static const struct vm_operations_struct p2pmem_vm_ops = {
+	.open = p2pmem_vm_open,
+	.close = p2pmem_vm_close,
 	.fault = p2pmem_vm_fault,
 };
 
 /*
- * Map the @npages pages of an allocation of @alloc_pages (whole folios)
- * into @vma.  Each mapped page takes a reference on its folio; the pool's
- * own reference on a folio is dropped once the folio is in the mapping, so
- * that the last unmap or unpin sends it back through page_free.
+ * Ready the folios of a new allocation for mapping: the pool holds one
+ * reference on each (idle folios are at 0 on kernels after 6.12), and each
+ * names the provider's address_space, as device DAX does: GUP-fast refuses
+ * a folio without one (it cannot tell it from secretmem), and every
+ * O_DIRECT through the mapping would walk the page tables under mmap_lock.
+ * page_free clears it again.
  */
-static int p2pmem_insert(struct p2pmem_dev *p, struct vm_area_struct *vma,
-			 void *kaddr, unsigned long alloc_pages)
+static void p2pmem_prepare_folios(struct p2pmem_dev *p, struct file *filp,
+				  void *kaddr, unsigned long npages)
 {
-	unsigned long npages = vma_pages(vma), done = 0, i, n, left, pos;
-	struct page *pages[P2PMEM_INSERT_BATCH];
 	struct folio *folio;
-	int ret = 0;
+	unsigned long i;
 
-	while (done < npages) {
-		n = min_t(unsigned long, npages - done, P2PMEM_INSERT_BATCH);
-		for (i = 0; i < n; i++) {
-			pages[i] = virt_to_page(kaddr + ((done + i) << PAGE_SHIFT));
-			/*
-			 * Kernels after 6.12 keep idle pgmap folios at refcount
-			 * 0; 6.1 and 6.12 at 1.  The mapping takes over one.
-			 */
-			folio = page_folio(pages[i]);
-			if (!folio_ref_count(folio))
-				folio_set_count(folio, 1);
-		}
-		left = n;
-		ret = vm_insert_pages(vma, vma->vm_start + (done << PAGE_SHIFT),
-				      pages, &left);
-		/*
-		 * Name the provider's address_space in each folio, as device
-		 * DAX does: GUP-fast refuses a folio without one (it cannot
-		 * tell it from secretmem), and every O_DIRECT through the
-		 * mapping then walks the page tables page by page under
-		 * mmap_lock.  page_free clears it again.  A folio's head is
-		 * mapped first: from then on the mapping holds the folio,
-		 * and the pool's reference goes.
-		 */
-		for (i = 0; i < n - left; i++) {
-			pos = done + i;
-			if (pos % p->folio_pages)
-				continue;
-			folio = page_folio(pages[i]);
-			folio->mapping = vma->vm_file->f_mapping;
-			folio->index = pos;
-			folio_put(folio);
-		}
-		done += n - left;
-		if (ret)
-			break;
+	for (i = 0; i < npages; i += p->folio_pages) {
+		folio = page_folio(virt_to_page(kaddr + (i << PAGE_SHIFT)));
+		if (!folio_ref_count(folio))
+			folio_set_count(folio, 1);
+		folio->mapping = filp->f_mapping;
+		folio->index = i;
 	}
-	/*
-	 * Folios that did not make it into the mapping go straight back;
-	 * those that did are unmapped by mmap's error path, through page_free.
-	 */
-	pos = round_up(done, p->folio_pages);
-	if (pos < alloc_pages)
-		p2pmem_pool_put_pages(p, ((kaddr - p->kaddr) >> PAGE_SHIFT) + pos,
-				      alloc_pages - pos);
-	return ret;
 }
 
 static int p2pmem_mmap(struct file *filp, struct vm_area_struct *vma)
@@ -130,7 +207,8 @@ static int p2pmem_mmap(struct file *filp, struct vm_area_struct *vma)
 	struct p2pmem_file *pf = filp->private_data;
 	struct p2pmem_dev *p = pf->p;
 	size_t len = vma->vm_end - vma->vm_start;
-	struct p2pmem_alloc *rec;
+	struct p2pmem_allocation *a;
+	struct p2pmem_mapping *m;
 	size_t avail, alloc;
 	void *kaddr;
 	int ret;
@@ -141,12 +219,17 @@ static int p2pmem_mmap(struct file *filp, struct vm_area_struct *vma)
 	if (vma->vm_pgoff)
 		return p2pmem_refuse(p, -EINVAL,
 				     "non-zero offset (each mmap at offset 0 is one allocation)");
+	if (vma->vm_flags & VM_EXEC)
+		return p2pmem_refuse(p, -EPERM, "PROT_EXEC (device memory is data)");
 	mutex_lock(&pf->lock);
 	ret = pf->declared ? 0 : -EDESTADDRREQ;
 	mutex_unlock(&pf->lock);
 	if (ret)
 		return p2pmem_refuse(p, ret,
 				     "no clients declared (P2PMEM_IOC_SET_CLIENTS first)");
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return -ENOMEM;
 
 	mutex_lock(&p->lock);
 	if (!p2pmem_online(p)) {
@@ -166,29 +249,55 @@ static int p2pmem_mmap(struct file *filp, struct vm_area_struct *vma)
 	}
 	/* Whole folios: their head pages carry the reference counts. */
 	alloc = round_up(len, p->folio_pages << PAGE_SHIFT);
-	kaddr = p2pmem_pool_alloc(p, alloc, p->folio_pages << PAGE_SHIFT, &rec, 0);
+	kaddr = p2pmem_pool_alloc(p, alloc, p->folio_pages << PAGE_SHIFT, &a, 0);
 	if (!kaddr) {
 		avail = p2pmem_pool_available(p);
 		atomic64_inc(&p->stats.failures);
-		dev_info_ratelimited(&p->dev, "%s[%d]: mmap refused (%d): %zu bytes asked, %zu of %zu available%s\n",
-				     current->comm, task_pid_nr(current),
-				     -ENOMEM, alloc, avail, p->size,
-				     avail >= alloc ? " but fragmented" : "");
+		if (__ratelimit(&p->log_rs))
+			dev_info(&p->dev, "%s[%d]: mmap refused (%d): %zu bytes asked, %zu of %zu available%s\n",
+				 current->comm, task_pid_nr(current), -ENOMEM, alloc,
+				 avail, p->size, avail >= alloc ? " but fragmented" : "");
 		ret = -ENOMEM;
 		goto unlock;
 	}
+	mutex_unlock(&p->lock);
 
-	/* Pages with struct pages, no growth by mremap, no core dumps. */
+	/* Cleared without the lock: long, and a fatal signal ends it. */
+	ret = p2pmem_pool_zero(p, a);
+
+	mutex_lock(&p->lock);
+	if (!ret && !p2pmem_online(p))
+		ret = -ENODEV;		/* went offline meanwhile */
+	if (ret) {
+		p2pmem_pool_put_pages(p, a->first, alloc >> PAGE_SHIFT);
+		goto unlock;
+	}
+	p2pmem_prepare_folios(p, filp, kaddr, alloc >> PAGE_SHIFT);
+	refcount_set(&m->users, 1);
+	m->p = p;
+	m->kaddr = kaddr;
+	m->npages = alloc >> PAGE_SHIFT;
+	list_add_tail(&m->node, &p->mappings);
+	mutex_unlock(&p->lock);
+
+	/*
+	 * Pages with struct pages, no growth by mremap, no core dumps, never
+	 * executable.
+	 */
 	p2pmem_vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	p2pmem_vm_flags_clear(vma, VM_MAYEXEC);
 	/*
 	 * vm_insert_page() takes the cache mode from vm_page_prot: keep the
 	 * user mapping as uncached as the kernel's linear map of the BAR.
 	 */
 	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	vma->vm_ops = &p2pmem_vm_ops;
-	ret = p2pmem_insert(p, vma, kaddr, alloc >> PAGE_SHIFT);
+	vma->vm_private_data = m;
+	return 0;
+
 unlock:
 	mutex_unlock(&p->lock);
+	kfree(m);
 	return ret;
 }
 
@@ -216,32 +325,37 @@ static int p2pmem_set_clients(struct p2pmem_file *pf,
 							 (ids[n] >> 8) & 0xff,
 							 ids[n] & 0xff);
 		if (!clients[n]) {
-			dev_info_ratelimited(&p->dev, "%s[%d]: no PCI function %04x:%02x:%02x.%d to declare as a client\n",
-					     current->comm, task_pid_nr(current),
-					     ids[n] >> 16, (ids[n] >> 8) & 0xff,
-					     PCI_SLOT(ids[n] & 0xff),
-					     PCI_FUNC(ids[n] & 0xff));
+			if (__ratelimit(&p->log_rs))
+				dev_info(&p->dev, "%s[%d]: no PCI function %04x:%02x:%02x.%d to declare as a client\n",
+					 current->comm, task_pid_nr(current),
+					 ids[n] >> 16, (ids[n] >> 8) & 0xff,
+					 PCI_SLOT(ids[n] & 0xff),
+					 PCI_FUNC(ids[n] & 0xff));
 			ret = -ENODEV;
 			goto put_clients;
 		}
 	}
 
+	/* Whoever may open the node can ask: its reasons are ratelimited. */
 	snprintf(who, sizeof(who), "%s[%d]", current->comm,
 		 task_pid_nr(current));
-	ret = p2pmem_check_clients(p, clients, n, &dist, &map, who);
+	ret = p2pmem_check_clients(p, clients, n, &dist, &map,
+				   __ratelimit(&p->log_rs) ? who : NULL);
 	if (ret)
 		goto put_clients;
 
+	/* The caller learns the answer, or nothing is declared. */
+	req.distance = dist;
+	req.map_type = map;
+	if (copy_to_user(uarg, &req, sizeof(req))) {
+		ret = -EFAULT;
+		goto put_clients;
+	}
 	mutex_lock(&pf->lock);
 	pf->declared = true;
 	pf->distance = dist;
 	pf->map = map;
 	mutex_unlock(&pf->lock);
-
-	req.distance = dist;
-	req.map_type = map;
-	if (copy_to_user(uarg, &req, sizeof(req)))
-		ret = -EFAULT;
 
 put_clients:
 	for (i = 0; i < n; i++)

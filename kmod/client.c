@@ -62,28 +62,41 @@ static void p2pmem_put_clients(struct pci_dev **pdevs, int n)
  *	children: the PCI function above each is used)
  * @num_clients: number of entries in @clients (1..P2PMEM_MAX_CLIENTS)
  * @verbose: log why a client is refused
+ * @map: out (may be NULL): how the clients reach the memory.
+ *	%P2PMEM_MAP_BUS_ADDR: give them p2pmem_virt_to_bus() addresses;
+ *	%P2PMEM_MAP_HOST_BRIDGE: their DMA goes through the root complex,
+ *	map the memory for each client with the DMA API (dma_map_sg() and
+ *	friends: behind an IOMMU that yields an IOVA).
  *
  * Applies the P2PDMA distance rule and p2pmem's DMA fences (swiotlb
- * bouncing, translating IOMMUs).
+ * bouncing, translating IOMMUs, DMA address offsets).
  *
+ * Context: process context.
  * Return: the summed distance (lower is better, 0 when the only client is
  * the provider itself) or -1 when any client cannot use @p.
  */
 int p2pmem_distance_many(struct p2pmem_dev *p, struct device **clients,
-			 int num_clients, bool verbose)
+			 int num_clients, bool verbose,
+			 enum p2pmem_map_type *map)
 {
 	struct pci_dev *pdevs[P2PMEM_MAX_CLIENTS];
-	enum p2pmem_map_type map;
+	enum p2pmem_map_type m;
 	int dist, ret;
 
+	if (map)
+		*map = P2PMEM_MAP_NOT_SUPPORTED;
 	if (num_clients < 1 || num_clients > P2PMEM_MAX_CLIENTS)
 		return -1;
 	if (p2pmem_get_clients(clients, num_clients, pdevs, verbose))
 		return -1;
-	ret = p2pmem_check_clients(p, pdevs, num_clients, &dist, &map,
+	ret = p2pmem_check_clients(p, pdevs, num_clients, &dist, &m,
 				   verbose ? "kernel client" : NULL);
 	p2pmem_put_clients(pdevs, num_clients);
-	return ret ? -1 : dist;
+	if (ret)
+		return -1;
+	if (map)
+		*map = m;
+	return dist;
 }
 EXPORT_SYMBOL_GPL(p2pmem_distance_many);
 
@@ -91,19 +104,23 @@ EXPORT_SYMBOL_GPL(p2pmem_distance_many);
  * p2pmem_find_many - the closest published provider for a set of clients
  * @clients: the devices that will DMA to or from the memory
  * @num_clients: number of entries in @clients (1..P2PMEM_MAX_CLIENTS)
+ * @map: out (may be NULL): how the clients reach the chosen provider's
+ *	memory (see p2pmem_distance_many())
  *
  * Among the online, published providers that every client can reach, the
  * one at the smallest summed distance; ties go to the lowest p2pmemN, so
  * that the answer is reproducible.
  *
+ * Context: process context.
  * Return: the provider with a reference taken (p2pmem_put() it), or NULL.
  */
-struct p2pmem_dev *p2pmem_find_many(struct device **clients, int num_clients)
+struct p2pmem_dev *p2pmem_find_many(struct device **clients, int num_clients,
+				    enum p2pmem_map_type *map)
 {
+	enum p2pmem_map_type m, best_map = P2PMEM_MAP_NOT_SUPPORTED;
 	struct pci_dev *pdevs[P2PMEM_MAX_CLIENTS];
 	struct p2pmem_dev *p, *best = NULL;
 	int best_dist = INT_MAX, dist;
-	enum p2pmem_map_type map;
 
 	if (num_clients < 1 || num_clients > P2PMEM_MAX_CLIENTS)
 		return NULL;
@@ -113,18 +130,21 @@ struct p2pmem_dev *p2pmem_find_many(struct device **clients, int num_clients)
 	list_for_each_entry(p, &p2pmem_list, node) {
 		if (!p2pmem_online(p) || !READ_ONCE(p->published))
 			continue;
-		if (p2pmem_check_clients(p, pdevs, num_clients, &dist, &map,
+		if (p2pmem_check_clients(p, pdevs, num_clients, &dist, &m,
 					 NULL))
 			continue;
 		if (dist < best_dist || (dist == best_dist && p->id < best->id)) {
 			best = p;
 			best_dist = dist;
+			best_map = m;
 		}
 	}
 	if (best)
 		get_device(&best->dev);
 	mutex_unlock(&p2pmem_list_lock);
 	p2pmem_put_clients(pdevs, num_clients);
+	if (map)
+		*map = best_map;
 	return best;
 }
 EXPORT_SYMBOL_GPL(p2pmem_find_many);
@@ -137,6 +157,7 @@ EXPORT_SYMBOL_GPL(p2pmem_find_many);
  * Unlike p2pmem_find_many(), also returns reserved (unpublished)
  * providers: a driver that names the device knows what it is doing.
  *
+ * Context: process context.
  * Return: the provider with a reference taken, or NULL.
  */
 struct p2pmem_dev *p2pmem_find_by_pci(struct pci_dev *pdev)
@@ -163,6 +184,7 @@ EXPORT_SYMBOL_GPL(p2pmem_find_by_pci);
  * A reference keeps the structure alive, not the memory: a provider can go
  * offline while referenced (allocations then fail).
  *
+ * Context: any context.
  * Return: @p.
  */
 struct p2pmem_dev *p2pmem_get(struct p2pmem_dev *p)
@@ -176,6 +198,8 @@ EXPORT_SYMBOL_GPL(p2pmem_get);
 /**
  * p2pmem_put - drop a reference taken by p2pmem_get() or a find function
  * @p: the provider (may be NULL)
+ *
+ * Context: any context.
  */
 void p2pmem_put(struct p2pmem_dev *p)
 {
@@ -188,6 +212,7 @@ EXPORT_SYMBOL_GPL(p2pmem_put);
  * p2pmem_pci_dev - the PCI function a provider's memory belongs to
  * @p: the provider
  *
+ * Context: any context.
  * Return: the PCI function (valid while the reference on @p is held).
  */
 struct pci_dev *p2pmem_pci_dev(struct p2pmem_dev *p)
@@ -200,6 +225,7 @@ EXPORT_SYMBOL_GPL(p2pmem_pci_dev);
  * p2pmem_name - the provider's name (p2pmemN), for log messages
  * @p: the provider
  *
+ * Context: any context.
  * Return: the name.
  */
 const char *p2pmem_name(struct p2pmem_dev *p)
@@ -211,7 +237,7 @@ EXPORT_SYMBOL_GPL(p2pmem_name);
 static void *__p2pmem_alloc(struct p2pmem_dev *p, size_t size,
 			    unsigned long caller)
 {
-	struct p2pmem_alloc *rec;
+	struct p2pmem_allocation *a;
 	void *addr = NULL;
 
 	size = PAGE_ALIGN(size);
@@ -219,10 +245,14 @@ static void *__p2pmem_alloc(struct p2pmem_dev *p, size_t size,
 		goto fail;
 	mutex_lock(&p->lock);
 	if (p2pmem_online(p) && (!p->ops->check || p->ops->check(p)))
-		addr = p2pmem_pool_alloc(p, size, PAGE_SIZE, &rec, caller);
+		addr = p2pmem_pool_alloc(p, size, PAGE_SIZE, &a, caller);
 	mutex_unlock(&p->lock);
-	if (addr)
+	if (!addr)
+		goto fail;
+	/* Without the lock: clearing a large allocation takes a while. */
+	if (!p2pmem_pool_zero(p, a))
 		return addr;
+	p2pmem_pool_put_pages(p, a->first, a->npages);
 fail:
 	atomic64_inc(&p->stats.failures);
 	return NULL;
@@ -236,7 +266,9 @@ fail:
  * The memory is zeroed.  Check that your clients can reach @p first
  * (p2pmem_find_many() or p2pmem_distance_many()).
  *
- * Return: the kernel virtual address of the memory, or NULL.
+ * Context: process context, may sleep.
+ * Return: the kernel virtual address of the memory, or NULL (also when the
+ * calling task got a fatal signal while the memory was being cleared).
  */
 void *p2pmem_alloc(struct p2pmem_dev *p, size_t size)
 {
@@ -249,6 +281,15 @@ EXPORT_SYMBOL_GPL(p2pmem_alloc);
  * @p: the provider
  * @addr: the address p2pmem_alloc() returned (or a page inside it)
  * @size: bytes to free from @addr (rounded up to whole pages)
+ *
+ * The range must lie within one allocation of a kernel client that is
+ * still out.  Anything else (a double free, another provider's memory,
+ * pages of a user mapping) is a bug in the caller: it is logged with the
+ * caller's address and nothing is freed, since freeing pages someone still
+ * uses would hand them to the next user.  Not a WARN: a machine with
+ * panic_on_warn should not go down for a leak we contained.
+ *
+ * Context: any context.
  */
 void p2pmem_free(struct p2pmem_dev *p, void *addr, size_t size)
 {
@@ -256,14 +297,11 @@ void p2pmem_free(struct p2pmem_dev *p, void *addr, size_t size)
 
 	if (!addr)
 		return;
-	first = (addr - p->kaddr) >> PAGE_SHIFT;
 	n = PAGE_ALIGN(size) >> PAGE_SHIFT;
-	if (addr < p->kaddr || first + n > p->npages || !n) {
-		dev_err(&p->dev, "%ps: freeing %p+%zu which is not from this provider\n",
-			(void *)_RET_IP_, addr, size);
-		return;
-	}
-	p2pmem_pool_put_pages(p, first, n);
+	first = (addr - p->kaddr) >> PAGE_SHIFT;
+	if (addr < p->kaddr || p2pmem_pool_free_checked(p, first, n))
+		dev_err_ratelimited(&p->dev, "%ps freed %p+%zu, which is not an allocation of its own: nothing freed\n",
+				    (void *)_RET_IP_, addr, size);
 }
 EXPORT_SYMBOL_GPL(p2pmem_free);
 
@@ -272,6 +310,12 @@ EXPORT_SYMBOL_GPL(p2pmem_free);
  * @p: the provider
  * @addr: an address inside memory allocated from @p
  *
+ * Valid for clients that reach @p by bus address (map type
+ * %P2PMEM_MAP_BUS_ADDR from p2pmem_distance_many() or p2pmem_find_many()):
+ * those behind a translating IOMMU, or whose path goes through the host
+ * bridge, need a DMA API mapping of the memory instead.
+ *
+ * Context: any context.
  * Return: the bus address to give a client for @addr, or 0 if @addr is not
  * provider memory.
  */
@@ -290,6 +334,7 @@ EXPORT_SYMBOL_GPL(p2pmem_virt_to_bus);
  * @nents: out: number of entries in the list
  * @length: bytes to allocate
  *
+ * Context: process context, may sleep.
  * Return: a one-entry scatterlist over zeroed memory, or NULL.
  */
 struct scatterlist *p2pmem_alloc_sgl(struct p2pmem_dev *p,
@@ -319,6 +364,8 @@ EXPORT_SYMBOL_GPL(p2pmem_alloc_sgl);
  * p2pmem_free_sgl - free a scatterlist from p2pmem_alloc_sgl()
  * @p: the provider
  * @sgl: the list
+ *
+ * Context: any context.
  */
 void p2pmem_free_sgl(struct p2pmem_dev *p, struct scatterlist *sgl)
 {
@@ -341,6 +388,7 @@ EXPORT_SYMBOL_GPL(p2pmem_free_sgl);
  *	offline or is removed; the provider then waits until every page the
  *	client allocated is freed
  *
+ * Context: process context.
  * Return: 0, or -ENODEV if @p is already offline.
  */
 int p2pmem_register_removal(struct p2pmem_dev *p, struct p2pmem_removal *r)
@@ -362,14 +410,25 @@ EXPORT_SYMBOL_GPL(p2pmem_register_removal);
  * @p: the provider
  * @r: a callback registered with p2pmem_register_removal()
  *
- * Safe whether or not the callback already ran (it is unlinked before it
- * runs); it may be running concurrently on another CPU.
+ * Safe whether or not the callback already ran.  If it is running, waits
+ * until it returns, so that the caller may then free @r or unload the code
+ * behind it.  Must not be called from the callback itself (it is already
+ * off the list then).
+ *
+ * Context: process context, may sleep.
  */
 void p2pmem_unregister_removal(struct p2pmem_dev *p, struct p2pmem_removal *r)
 {
 	mutex_lock(&p->lock);
 	if (!list_empty(&r->node))
 		list_del_init(&r->node);
+	while (p->removal_running == r) {
+		if (WARN_ON_ONCE(p->removal_task == current))
+			break;		/* from its own callback: would deadlock */
+		mutex_unlock(&p->lock);
+		wait_event(p->removal_wq, READ_ONCE(p->removal_running) != r);
+		mutex_lock(&p->lock);
+	}
 	mutex_unlock(&p->lock);
 }
 EXPORT_SYMBOL_GPL(p2pmem_unregister_removal);

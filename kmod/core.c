@@ -52,8 +52,8 @@ struct workqueue_struct *p2pmem_wq;
 
 /*
  * Without a udev rule the node is root's alone: p2p memory reaches devices
- * that DMA to it, so whoever may map it should be chosen on purpose
- * (kmod/99-p2pmem.rules shows how to hand it to a group).
+ * that DMA to it, so whoever may map it should be chosen on purpose (the
+ * module's example udev rule, 99-p2pmem.rules, hands it to a group).
  */
 #ifdef P2PMEM_CONST_DEVNODE	/* 6.2+, see Kbuild */
 static char *p2pmem_devnode(const struct device *dev, umode_t *mode)
@@ -289,7 +289,7 @@ static int p2pmem_check_bar(struct pci_dev *pdev, int bar, u64 offset,
 	}
 	if (!(flags & IORESOURCE_PREFETCH)) {
 		if (!p2pmem_force) {
-			pci_err(pdev, "p2pmem: BAR%d is not prefetchable: refusing it (reads may have side effects; load with force=1 to override)\n",
+			pci_err(pdev, "p2pmem: BAR%d is not prefetchable: refusing it (reads may have side effects; force=1 overrides)\n",
 				bar);
 			return -EINVAL;
 		}
@@ -297,7 +297,7 @@ static int p2pmem_check_bar(struct pci_dev *pdev, int bar, u64 offset,
 			 bar);
 	}
 	if (pci_bus_address(pdev, bar) != pci_resource_start(pdev, bar)) {
-		pci_err(pdev, "p2pmem: BAR%d bus address %#llx differs from its CPU address %#llx: refusing it (peers would be given the CPU address)\n",
+		pci_err(pdev, "p2pmem: BAR%d bus address %#llx is not its CPU address %#llx: refusing it (peers get the CPU one)\n",
 			bar, (unsigned long long)pci_bus_address(pdev, bar),
 			(unsigned long long)pci_resource_start(pdev, bar));
 		return -EINVAL;
@@ -353,6 +353,7 @@ static int p2pmem_check_bar(struct pci_dev *pdev, int bar, u64 offset,
  * The range is trimmed to memremap_pages()' alignment, given ZONE_DEVICE
  * pages, and published as /sys/class/p2pmem/p2pmemN and /dev/p2pmemN.
  *
+ * Context: process context.
  * Return: the provider or an ERR_PTR().
  */
 struct p2pmem_dev *p2pmem_provider_create(struct pci_dev *pdev, int bar,
@@ -391,6 +392,10 @@ struct p2pmem_dev *p2pmem_provider_create(struct pci_dev *pdev, int bar,
 	spin_lock_init(&p->alloc_lock);
 	INIT_LIST_HEAD(&p->allocs);
 	INIT_LIST_HEAD(&p->removals);
+	INIT_LIST_HEAD(&p->mappings);
+	init_waitqueue_head(&p->removal_wq);
+	/* What an opener of the node can make us log: 30 lines per 5 s. */
+	ratelimit_state_init(&p->log_rs, 5 * HZ, 30);
 	init_waitqueue_head(&p->idle_wq);
 	init_waitqueue_head(&p->revoke_wq);
 	p2pmem_describe_iommu(&pdev->dev, p->iommu, sizeof(p->iommu));
@@ -487,6 +492,8 @@ exit_pci:
 	p2pmem_pci_exit();
 exit_lifetime:
 	p2pmem_lifetime_exit();
+	/* The notifier may have queued the CMB rescan meanwhile. */
+	p2pmem_cmb_exit();
 destroy_wq:
 	destroy_workqueue(p2pmem_wq);
 exit_chardev:

@@ -5,9 +5,9 @@
  *
  * This is calc_map_type_and_dist() and friends of Linux 6.12
  * drivers/pci/p2pdma.c, ported so that stock kernels (no CONFIG_PCI_P2PDMA)
- * answer exactly as P2PDMA kernels do, and restated in DESIGN.md section
- * 3.1 for the library, which implements the same rule from sysfs.  One
- * table of fabrics checks both (tests/vm/kmod-distance.sh compares them).
+ * answer exactly as P2PDMA kernels do.  The project's userspace library
+ * implements the same rule from sysfs; one table of fabrics checks both,
+ * and the rig compares them with upstream on a P2PDMA kernel.
  *
  *     -+  Root Port
  *      \+ Switch Upstream Port
@@ -26,9 +26,9 @@
  * through the host bridge: allowed on AMD Zen and later, and on the
  * whitelisted Intel host bridges below; otherwise not supported.
  *
- * This file holds the rule alone (it builds in userspace too, where
- * tests/unit/kmod_distance.c checks it against the library's fixture
- * tables); dma_fence.c applies the DMA fences on top of it.
+ * This file holds the rule alone (it also builds in userspace, where the
+ * project's unit tests check it against the library's fixture tables);
+ * dma_fence.c applies the DMA fences on top of it.
  */
 #define pr_fmt(fmt) "p2pmem: " fmt
 
@@ -141,6 +141,9 @@ static bool p2pmem_host_bridge_whitelist(struct pci_dev *a, struct pci_dev *b,
  * @provider: provider function
  * @client: client function
  * @warn: log a host bridge that is not on the whitelist
+ *
+ * Context: any context.
+ * Return: true on an AMD Zen (or later) CPU or a whitelisted host bridge.
  */
 bool p2pmem_through_host_bridge_ok(struct pci_dev *provider,
 				   struct pci_dev *client, bool warn)
@@ -167,6 +170,7 @@ static void p2pmem_acs_add(char *buf, size_t len, struct pci_dev *pdev)
  * The rule of calc_map_type_and_dist() in Linux 6.12 drivers/pci/p2pdma.c,
  * for kernels without CONFIG_PCI_P2PDMA as well (see the top of this file).
  *
+ * Context: process context (reads config space).
  * Return: the distance (hops via the closest common upstream bridge), or
  * -1 when peer-to-peer DMA between them is not supported (*@map is then
  * %P2PMEM_MAP_NOT_SUPPORTED).
@@ -220,7 +224,7 @@ check_b_path_acs:
 map_through_host_bridge:
 	if (!p2pmem_through_host_bridge_ok(provider, client, acs_redirects)) {
 		if (verbose)
-			pci_warn(client, "p2pmem: cannot be used for peer-to-peer DMA as the client and provider (%s) do not share an upstream bridge or whitelisted host bridge\n",
+			pci_warn(client, "p2pmem: cannot do p2p DMA with provider %s: no common upstream bridge or whitelisted host bridge\n",
 				 pci_name(provider));
 		*map = P2PMEM_MAP_NOT_SUPPORTED;
 		return -1;

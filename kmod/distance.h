@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The distance rule (distance.c), apart from the rest of the module so that
- * it builds in userspace against tests/kshim for the fixture tables.
+ * it also builds in userspace, against a shim of the kernel headers, for
+ * the project's fixture tables.
  */
 #ifndef P2PMEM_DISTANCE_H
 #define P2PMEM_DISTANCE_H

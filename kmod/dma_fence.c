@@ -8,6 +8,7 @@
  */
 #define pr_fmt(fmt) "p2pmem: " fmt
 
+#include <linux/dma-direct.h>
 #include <linux/dma-mapping.h>
 #include <linux/iommu.h>
 #include <linux/module.h>
@@ -79,7 +80,7 @@ static int p2pmem_dma_fence(struct p2pmem_dev *p, struct pci_dev *client,
 
 	if (is_swiotlb_force_bounce(dev)) {
 		if (who)
-			dev_notice(&p->dev, "%s: client %s refused: its DMA is forced through swiotlb bounce buffers (memory encryption or swiotlb=force), so it would never reach the BAR\n",
+			dev_notice(&p->dev, "%s: client %s refused: its DMA is forced through swiotlb bounce buffers (memory encryption, swiotlb=force)\n",
 				   who, pci_name(client));
 		return -EREMOTEIO;
 	}
@@ -99,7 +100,7 @@ static int p2pmem_dma_fence(struct p2pmem_dev *p, struct pci_dev *client,
 		if (*map == P2PMEM_MAP_BUS_ADDR &&
 		    !p2pmem_through_host_bridge_ok(p->pdev, client, !!who)) {
 			if (who)
-				dev_notice(&p->dev, "%s: client %s refused: it is behind a translating IOMMU (domain %s), so its DMA goes through the host bridge, which is not whitelisted for peer-to-peer (iommu=pt or an identity domain lets the switch route it)\n",
+				dev_notice(&p->dev, "%s: client %s refused: behind a translating IOMMU (domain %s) its DMA goes through the host bridge, which is not whitelisted\n",
 					   who, pci_name(client), iommu);
 			return -EREMOTEIO;
 		}
@@ -110,6 +111,19 @@ static int p2pmem_dma_fence(struct p2pmem_dev *p, struct pci_dev *client,
 		return 0;
 	}
 	/*
+	 * dma-direct gives the device phys_to_dma() of our pages, which are
+	 * RAM to it: that must be the BAR's bus address, or the DMA lands
+	 * elsewhere (a memory-encryption bit, a dma_range_map offset).
+	 */
+	if (phys_to_dma(dev, p->phys) != p->phys ||
+	    phys_to_dma(dev, last) != last) {
+		if (who)
+			dev_notice(&p->dev, "%s: client %s refused: it would address the BAR as %#llx, not by its bus address %pa\n",
+				   who, pci_name(client),
+				   (unsigned long long)phys_to_dma(dev, p->phys), &p->phys);
+		return -EREMOTEIO;
+	}
+	/*
 	 * dma-direct bounces what the device cannot address.  Without a
 	 * driver the mask is the PCI default and says nothing yet.
 	 */
@@ -118,7 +132,7 @@ static int p2pmem_dma_fence(struct p2pmem_dev *p, struct pci_dev *client,
 
 		if (last > limit) {
 			if (who)
-				dev_notice(&p->dev, "%s: client %s refused: its DMA limit %#llx does not reach the BAR (ends at %#llx); dma-direct would bounce through swiotlb\n",
+				dev_notice(&p->dev, "%s: client %s refused: its DMA limit %#llx does not reach the BAR (ends at %#llx): it would bounce\n",
 					   who, pci_name(client), limit, last);
 			return -EREMOTEIO;
 		}
@@ -148,7 +162,7 @@ int p2pmem_check_clients(struct p2pmem_dev *p, struct pci_dev **clients,
 		d = p2pmem_pci_distance(p->pdev, clients[i], &m, !!who);
 		if (d < 0) {
 			if (who)
-				dev_notice(&p->dev, "%s: client %s refused: it and provider %s do not share an upstream bridge or whitelisted host bridge (distance rule)\n",
+				dev_notice(&p->dev, "%s: client %s refused: it and provider %s do not share an upstream bridge or whitelisted host bridge\n",
 					   who, pci_name(clients[i]),
 					   pci_name(p->pdev));
 			ret = -EREMOTEIO;

@@ -9,8 +9,9 @@
  *  1. the provider is marked offline: no new allocation succeeds;
  *  2. kernel clients are told (their removal callbacks) and must free;
  *  3. every user mapping is revoked with one unmap_mapping_range() on the
- *     provider's address_space; a later access faults and gets SIGBUS, a
- *     later O_DIRECT through the old address gets EFAULT;
+ *     provider's address_space, and the pool's references on mapped folios
+ *     are dropped; a later access faults and gets SIGBUS, a later O_DIRECT
+ *     through the old address gets EFAULT;
  *  4. removal then waits until every page is back: short-term pins (I/O in
  *     flight) drop within milliseconds; long-term pins (io_uring registered
  *     buffers, RDMA memory regions) hold it until their holders let go:
@@ -23,9 +24,13 @@
  * The CMBs of drives bound to the nvme driver are not ours to hold, so a
  * PCI bus notifier watches them: BUS_NOTIFY_UNBIND_DRIVER (sent before the
  * driver's remove, while the controller still works, so peers' in-flight
- * DMA completes) and BUS_NOTIFY_DEL_DEVICE (hot removal, sent before the
- * driver is unbound) remove the provider; BUS_NOTIFY_BOUND_DRIVER arms a
- * newly bound drive's CMB.
+ * DMA completes) removes the provider, on an unbind as on a hot removal
+ * (the PCI core stops a device, unbinding its driver, before it deletes
+ * it); BUS_NOTIFY_DEL_DEVICE, which comes after that, only catches a
+ * device deleted without a driver.  BUS_NOTIFY_BOUND_DRIVER arms a newly
+ * bound drive's CMB.  The notifier returns at once for devices that are
+ * not NVMe controllers, and never waits holding a lock that other
+ * devices' notifications need.
  */
 #define pr_fmt(fmt) "p2pmem: " fmt
 
@@ -39,6 +44,10 @@
 
 #define P2PMEM_HOLDERS_SHOWN 8
 
+/*
+ * Run the kernel clients' removal callbacks, one at a time, without the
+ * lock; p2pmem_unregister_removal() waits for the one that is running.
+ */
 static void p2pmem_call_removals(struct p2pmem_dev *p)
 {
 	struct p2pmem_removal *r;
@@ -47,19 +56,26 @@ static void p2pmem_call_removals(struct p2pmem_dev *p)
 		mutex_lock(&p->lock);
 		r = list_first_entry_or_null(&p->removals,
 					     struct p2pmem_removal, node);
-		if (r)
+		if (r) {
 			list_del_init(&r->node);
+			p->removal_running = r;
+			p->removal_task = current;
+		}
 		mutex_unlock(&p->lock);
 		if (!r)
 			break;
 		r->remove(r, p);
+		mutex_lock(&p->lock);
+		p->removal_running = NULL;
+		p->removal_task = NULL;
+		mutex_unlock(&p->lock);
+		wake_up_all(&p->removal_wq);
 	}
 }
 
 static void p2pmem_revoke(struct p2pmem_dev *p)
 {
-	/* All mappings start at offset 0: 0, 0 covers every one of them. */
-	unmap_mapping_range(p->inode->i_mapping, 0, 0, 1);
+	p2pmem_chardev_revoke(p);
 	atomic64_inc(&p->stats.revocations);
 	/*
 	 * Long-term pins (io_uring registered buffers) outlive the unmap:
@@ -81,7 +97,7 @@ struct p2pmem_holder {
 static void p2pmem_log_holders(struct p2pmem_dev *p, unsigned long waited)
 {
 	struct p2pmem_holder h[P2PMEM_HOLDERS_SHOWN];
-	struct p2pmem_alloc *rec;
+	struct p2pmem_allocation *rec;
 	int i, n = 0, more = 0;
 
 	spin_lock_irq(&p->alloc_lock);
@@ -110,9 +126,14 @@ static void p2pmem_log_holders(struct p2pmem_dev *p, unsigned long waited)
 				 h[i].comm, h[i].pid,
 				 jiffies_to_msecs(h[i].age) / 1000);
 		else
-			dev_warn(&p->dev, "  %lu of %lu pages mapped by %s[%d] %u s ago are still pinned (io_uring registered buffer, RDMA MR or I/O in flight): the process must release them\n",
-				 h[i].pages, h[i].npages, h[i].comm, h[i].pid,
-				 jiffies_to_msecs(h[i].age) / 1000);
+			/*
+			 * The pinner may be another process: a child, or one
+			 * that got the pages through vmsplice or io_uring.
+			 */
+			dev_warn(&p->dev, "  %lu of %lu pages still pinned (io_uring buffer, RDMA MR, I/O); mapped %u s ago by %s[%d]\n",
+				 h[i].pages, h[i].npages,
+				 jiffies_to_msecs(h[i].age) / 1000, h[i].comm,
+				 h[i].pid);
 	}
 	if (more)
 		dev_warn(&p->dev, "  and %d more allocations\n", more);
@@ -122,10 +143,15 @@ static void p2pmem_wait_idle(struct p2pmem_dev *p)
 {
 	unsigned long start = jiffies, timeout = HZ;
 
-	/* TASK_IDLE: a stuck holder must not trip the hung task detector. */
+	/*
+	 * TASK_IDLE: a stuck holder must not trip the hung task detector.
+	 * Each time the wait runs out, revoke again: cheap, and it closes
+	 * any window a future path might open between offline and unmap.
+	 */
 	while (!wait_event_idle_timeout(p->idle_wq,
 					!atomic64_read(&p->stats.in_use),
 					timeout)) {
+		p2pmem_revoke(p);
 		p2pmem_log_holders(p, jiffies - start);
 		timeout = 5 * HZ;
 	}
@@ -138,6 +164,8 @@ static void p2pmem_wait_idle(struct p2pmem_dev *p)
  * p2pmem_provider_offline - stop handing out a provider's memory
  * @p: the provider
  * @why: for the log
+ *
+ * Context: process context, may sleep (kernel clients' callbacks).
  *
  * Revokes the user mappings and asks kernel clients to free; the pages
  * come back to the pool as their users let go.  The provider stays
@@ -166,6 +194,8 @@ void p2pmem_provider_offline(struct p2pmem_dev *p, const char *why)
  *
  * Returns once no page of the provider is in use any more and its pages
  * are gone; the structure itself lives on while files hold it.
+ *
+ * Context: process context; sleeps until every page is back.
  */
 void p2pmem_provider_remove(struct p2pmem_dev *p)
 {

@@ -46,6 +46,7 @@
 #define pr_fmt(fmt) "p2pmem: " fmt
 
 #include <linux/delay.h>
+#include <linux/freezer.h>
 #include <linux/io-64-nonatomic-hi-lo.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/module.h>
@@ -78,8 +79,10 @@ struct p2pmem_cmb {
 	struct pci_dev *pdev;
 	void __iomem *regs;		/* our own mapping of the registers */
 	u64 armed;			/* the CMBMSC value we wrote, or 0 */
-	struct p2pmem_dev *p;
+	struct p2pmem_dev *p;		/* a reference of our own */
 	struct task_struct *watcher;
+	wait_queue_head_t wq;		/* the watcher naps here */
+	bool hurry;			/* memory went out: poll fast now */
 	struct work_struct offline;
 };
 
@@ -121,12 +124,19 @@ static bool p2pmem_cmb_intact(struct p2pmem_cmb *cmb)
 	return !cmb->armed || lo_hi_readq(cmb->regs + NVME_REG_CMBMSC) == cmb->armed;
 }
 
+/*
+ * Called with p->lock held and the provider online, so never after
+ * p2pmem_cmb_del() took the provider offline and stopped the watcher: the
+ * wait queue it wakes lives as long as the provider.
+ */
 static bool p2pmem_cmb_check(struct p2pmem_dev *p)
 {
 	struct p2pmem_cmb *cmb = p->priv;
 
+	lockdep_assert_held(&p->lock);
 	/* Memory is about to go out: the watcher must poll fast from now on. */
-	wake_up_process(cmb->watcher);
+	WRITE_ONCE(cmb->hurry, true);
+	wake_up(&cmb->wq);
 	return p2pmem_cmb_intact(cmb);
 }
 
@@ -137,15 +147,24 @@ static void p2pmem_cmb_offline(struct work_struct *work)
 	p2pmem_provider_offline(cmb->p, "NVMe controller reset disabled its CMB");
 }
 
-/* Sleep without counting as load; kthread_stop() wakes us. */
-static void p2pmem_cmb_nap(unsigned long us)
+/*
+ * Sleep without counting as load.  Short naps (guarding a reset) are plain
+ * sleeps; long ones end early when kthread_stop() or the check op (memory
+ * going out) asks, and let the system freeze for suspend.  The condition is
+ * checked after the task state is set, so no wake-up is lost.
+ */
+static void p2pmem_cmb_nap(struct p2pmem_cmb *cmb, unsigned long us)
 {
 	if (kthread_should_stop())
 		return;
-	if (us < 2000)
+	if (us < 2000) {
 		usleep_range_state(us, us * 2, TASK_IDLE);
-	else
-		schedule_timeout_idle(usecs_to_jiffies(us));
+		return;
+	}
+	wait_event_freezable_timeout(cmb->wq, kthread_should_stop() ||
+				     READ_ONCE(cmb->hurry),
+				     usecs_to_jiffies(us));
+	WRITE_ONCE(cmb->hurry, false);
 }
 
 /*
@@ -174,8 +193,10 @@ static void p2pmem_cmb_guard(struct p2pmem_cmb *cmb)
 	while (!kthread_should_stop()) {
 		u32 csts = readl(cmb->regs + NVME_REG_CSTS);
 
-		if (csts == ~0U)
-			break;			/* the device is gone */
+		if (csts == ~0U) {		/* gone, or in a function reset */
+			p2pmem_cmb_nap(cmb, 10000);
+			break;
+		}
 		ready = p2pmem_cmb_ready(cmb->regs);
 		if (!ready)
 			fast_until = jiffies + HZ;
@@ -193,12 +214,12 @@ static void p2pmem_cmb_guard(struct p2pmem_cmb *cmb)
 			continue;
 		}
 		if (time_before(jiffies, fast_until)) {
-			p2pmem_cmb_nap(20);
+			p2pmem_cmb_nap(cmb, 20);
 			continue;
 		}
 		if (!atomic64_read(&cmb->p->stats.in_use))
 			break;
-		p2pmem_cmb_nap(1000);
+		p2pmem_cmb_nap(cmb, 1000);
 	}
 	if (rearms)
 		pci_info(cmb->pdev, "p2pmem: CMBMSC re-armed %lu times after the reset\n",
@@ -206,73 +227,104 @@ static void p2pmem_cmb_guard(struct p2pmem_cmb *cmb)
 }
 
 /*
- * A reset while nothing is allocated: nothing to revoke and nobody to
- * protect, so wait for the controller to come back, arm the CMB again and
- * stay online.  Its content is not ours any more: every page is cleared
- * again before it is handed out.  False if memory went out meanwhile or the
- * controller did not come back within 10 s (the caller takes it offline).
+ * Wait until the controller works again (the reset or function-level reset
+ * is over); false if it did not within @ms or the thread is told to stop.
  */
-static bool p2pmem_cmb_recover(struct p2pmem_cmb *cmb)
+static bool p2pmem_cmb_wait_ready(struct p2pmem_cmb *cmb, unsigned int ms)
 {
-	unsigned long deadline = jiffies + 10 * HZ;
-	struct p2pmem_dev *p = cmb->p;
-	bool ok = false;
+	unsigned long deadline = jiffies + msecs_to_jiffies(ms);
 
 	while (!p2pmem_cmb_ready(cmb->regs)) {
 		if (kthread_should_stop() || time_after(jiffies, deadline))
 			return false;
-		p2pmem_cmb_nap(1000);
+		p2pmem_cmb_nap(cmb, 10000);
 	}
-	/* p->lock: no allocation is half way while we re-arm. */
+	return true;
+}
+
+/*
+ * The controller is back and nothing is allocated: arm the CMB again and
+ * (again) offer it.  Its content is not ours any more (the controller may
+ * have used or reset it), so every page is cleared again before it is
+ * handed out.  Under p->lock: no allocation is half way while we re-arm.
+ * False if memory is out, the provider is being removed, or the controller
+ * refuses the arming.
+ */
+static bool p2pmem_cmb_restore(struct p2pmem_cmb *cmb)
+{
+	struct p2pmem_dev *p = cmb->p;
+	bool was_online, ok = false;
+
 	mutex_lock(&p->lock);
-	if (p2pmem_online(p) && !atomic64_read(&p->stats.in_use)) {
-		p2pmem_pool_distrust(p);
+	was_online = p2pmem_online(p);
+	if (!p->removing && !atomic64_read(&p->stats.in_use)) {
 		if (cmb->armed)
 			hi_lo_writeq(cmb->armed, cmb->regs + NVME_REG_CMBMSC);
 		ok = p2pmem_cmb_intact(cmb);
+		if (ok) {
+			p2pmem_pool_distrust(p);
+			WRITE_ONCE(p->state, P2PMEM_ONLINE);
+		}
 	}
 	mutex_unlock(&p->lock);
 	if (ok)
-		pci_info(cmb->pdev, "p2pmem: CMB re-armed after the controller came back; %s stays online (nothing was allocated)\n",
-			 dev_name(&p->dev));
+		pci_info(cmb->pdev, "p2pmem: CMB re-armed after the controller came back; %s %s\n",
+			 dev_name(&p->dev),
+			 was_online ? "stays online (nothing was allocated)" : "is online again");
 	return ok;
 }
 
+/*
+ * The watcher: one thread per CMB.  Watching while the CMB is intact;
+ * after a reset with nothing allocated, restore it in place; after a reset
+ * with memory out, take the provider offline, guard the pages still pinned
+ * (p2pmem_cmb_guard()) until every page is back, then restore it.
+ */
 static int p2pmem_cmb_watch(void *data)
 {
 	struct p2pmem_cmb *cmb = data;
+	struct p2pmem_dev *p = cmb->p;
 	u32 cc, csts;
 	u64 msc;
 
+	set_freezable();
 	while (!kthread_should_stop()) {
+		if (!p2pmem_online(p)) {
+			/* After a reset under load (or during removal). */
+			if (atomic64_read(&p->stats.in_use))
+				p2pmem_cmb_guard(cmb);
+			else if (!p2pmem_cmb_wait_ready(cmb, 1000) ||
+				 !p2pmem_cmb_restore(cmb))
+				p2pmem_cmb_nap(cmb, 100000);
+			continue;
+		}
 		if (p2pmem_cmb_intact(cmb)) {
-			if (atomic64_read(&cmb->p->stats.in_use))
-				p2pmem_cmb_nap(1000);
+			if (atomic64_read(&p->stats.in_use))
+				p2pmem_cmb_nap(cmb, 1000);
 			else
-				p2pmem_cmb_nap(max(10U, READ_ONCE(p2pmem_cmb_poll_ms)) *
+				p2pmem_cmb_nap(cmb, max(10U, READ_ONCE(p2pmem_cmb_poll_ms)) *
 					       1000UL);
 			continue;
 		}
 		cc = readl(cmb->regs + NVME_REG_CC);
 		csts = readl(cmb->regs + NVME_REG_CSTS);
 		msc = lo_hi_readq(cmb->regs + NVME_REG_CMBMSC);
-		if (!atomic64_read(&cmb->p->stats.in_use)) {
-			pci_info(cmb->pdev, "p2pmem: CMB disabled (CC %#x, CSTS %#x, CMBMSC %#llx) while nothing is allocated: controller reset?\n",
+		if (!atomic64_read(&p->stats.in_use)) {
+			pci_info(cmb->pdev, "p2pmem: CMB disabled (CC %#x, CSTS %#x, CMBMSC %#llx), nothing allocated: reset?\n",
 				 cc, csts, msc);
-			if (p2pmem_cmb_recover(cmb))
+			if (p2pmem_cmb_wait_ready(cmb, 10000) &&
+			    p2pmem_cmb_restore(cmb))
 				continue;
 			if (kthread_should_stop())
 				break;
 		}
-		pci_warn(cmb->pdev, "p2pmem: CMB no longer usable (CC %#x, CSTS %#x, CMBMSC %#llx, ours %#llx): controller reset?\n",
+		pci_warn(cmb->pdev, "p2pmem: CMB no longer usable (CC %#x, CSTS %#x, CMBMSC %#llx, ours %#llx): reset?\n",
 			 cc, csts, msc, cmb->armed);
 		schedule_work(&cmb->offline);
 		p2pmem_cmb_guard(cmb);
-		break;
+		/* Offline before restoring: the work item must not undo that. */
+		flush_work(&cmb->offline);
 	}
-	/* Offline for good: nothing to watch, wait to be stopped. */
-	while (!kthread_should_stop())
-		p2pmem_cmb_nap(1000000);
 	return 0;
 }
 
@@ -307,6 +359,7 @@ static int p2pmem_cmb_add(struct pci_dev *pdev)
 		return -ENOMEM;
 	cmb->pdev = pci_dev_get(pdev);
 	INIT_WORK(&cmb->offline, p2pmem_cmb_offline);
+	init_waitqueue_head(&cmb->wq);
 	/*
 	 * nvme maps BAR0 too; a second uncached mapping of the same range is
 	 * what PAT expects and the registers we touch are ours alone.
@@ -341,6 +394,12 @@ static int p2pmem_cmb_add(struct pci_dev *pdev)
 	unit = 1ULL << (12 + 4 * ((cmbsz >> NVME_CMBSZ_SZU_SHIFT) &
 				  NVME_CMBSZ_SZU_MASK));
 	size = unit * ((cmbsz >> NVME_CMBSZ_SZ_SHIFT) & NVME_CMBSZ_SZ_MASK);
+	if (!size) {
+		/* 0 would mean "the rest of the BAR" to the core. */
+		pci_info(pdev, "p2pmem: CMB of size 0 (CMBSZ %#x): not used\n", cmbsz);
+		ret = -ENODEV;
+		goto disarm;
+	}
 	offset = unit * NVME_CMB_OFST(cmbloc);
 	bar = NVME_CMB_BIR(cmbloc);
 	bar_len = pci_resource_len(pdev, bar);
@@ -366,28 +425,33 @@ static int p2pmem_cmb_add(struct pci_dev *pdev)
 		}
 	}
 
-	/* Created before the provider: the check op wakes it from the start. */
-	cmb->watcher = kthread_create(p2pmem_cmb_watch, cmb, "p2pcmb-%02x:%02x.%d",
-				      pdev->bus->number, PCI_SLOT(pdev->devfn),
-				      PCI_FUNC(pdev->devfn));
-	if (IS_ERR(cmb->watcher)) {
-		ret = PTR_ERR(cmb->watcher);
-		cmb->watcher = NULL;
-		goto disarm;
-	}
 	cmb->p = p2pmem_provider_create(pdev, bar, offset, size,
 					P2PMEM_KIND_NVME_CMB, &p2pmem_cmb_ops,
 					cmb);
 	if (IS_ERR(cmb->p)) {
 		ret = PTR_ERR(cmb->p);
-		goto stop_watcher;
+		goto disarm;
 	}
-	wake_up_process(cmb->watcher);
+	/*
+	 * Our own reference: the watcher and the offline work use the
+	 * provider until p2pmem_cmb_del() stopped them, after its removal.
+	 * The watcher starts once cmb->p is set; until then the check op
+	 * only sets cmb->hurry.
+	 */
+	p2pmem_get(cmb->p);
+	cmb->watcher = kthread_run(p2pmem_cmb_watch, cmb, "p2pcmb-%02x:%02x.%d",
+				   pdev->bus->number, PCI_SLOT(pdev->devfn),
+				   PCI_FUNC(pdev->devfn));
+	if (IS_ERR(cmb->watcher)) {
+		ret = PTR_ERR(cmb->watcher);
+		goto remove_provider;
+	}
 	list_add_tail(&cmb->node, &p2pmem_cmbs);
 	return 0;
 
-stop_watcher:
-	kthread_stop(cmb->watcher);
+remove_provider:
+	p2pmem_provider_remove(cmb->p);
+	p2pmem_put(cmb->p);
 disarm:
 	p2pmem_cmb_disarm(cmb);
 unmap_regs:
@@ -398,13 +462,18 @@ free_cmb:
 	return ret;
 }
 
-/* Called with p2pmem_cmb_lock held. */
+/*
+ * Remove the provider first: from then on it is offline, so the check op
+ * (which wakes the watcher) is never called again; meanwhile the watcher
+ * keeps guarding CMBMSC for the pages still pinned.  Then stop the watcher
+ * and the offline work, which use the provider through our reference.
+ */
 static void p2pmem_cmb_del(struct p2pmem_cmb *cmb)
 {
-	list_del(&cmb->node);
-	kthread_stop(cmb->watcher);
-	flush_work(&cmb->offline);
 	p2pmem_provider_remove(cmb->p);
+	kthread_stop(cmb->watcher);
+	cancel_work_sync(&cmb->offline);
+	p2pmem_put(cmb->p);
 	/* Only if it is still our arming: a reset may have rewritten it. */
 	if (cmb->armed &&
 	    lo_hi_readq(cmb->regs + NVME_REG_CMBMSC) == cmb->armed)
@@ -450,23 +519,32 @@ void p2pmem_cmb_bound(struct pci_dev *pdev)
 	mod_delayed_work(system_wq, &p2pmem_cmb_rescan_work, 0);
 }
 
+/*
+ * The drive is being unbound or removed (bus notifier, with its device
+ * lock held).  The global lock only covers the list: the removal waits
+ * for pinned pages, unbounded, and must not hold up the notifier for every
+ * other PCI device meanwhile.
+ */
 void p2pmem_cmb_unbind(struct pci_dev *pdev)
 {
 	struct p2pmem_cmb *cmb, *found = NULL;
 
+	if (pdev->class != PCI_CLASS_STORAGE_EXPRESS)
+		return;
 	mutex_lock(&p2pmem_cmb_lock);
 	list_for_each_entry(cmb, &p2pmem_cmbs, node) {
 		if (cmb->pdev == pdev) {
 			found = cmb;
+			list_del(&cmb->node);
 			break;
 		}
 	}
+	mutex_unlock(&p2pmem_cmb_lock);
 	if (found) {
 		pci_info(pdev, "p2pmem: removing CMB provider %s\n",
 			 dev_name(&found->p->dev));
 		p2pmem_cmb_del(found);
 	}
-	mutex_unlock(&p2pmem_cmb_lock);
 }
 
 int p2pmem_cmb_init(void)

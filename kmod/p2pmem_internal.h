@@ -21,6 +21,7 @@
 #include <linux/memremap.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/ratelimit.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
@@ -68,7 +69,7 @@ struct p2pmem_stats {
  * while memory is in use.  Its pid/comm/caller name the holder when removal
  * has to wait for pinned pages.
  */
-struct p2pmem_alloc {
+struct p2pmem_allocation {
 	struct list_head node;
 	unsigned long first;		/* page index in the pool */
 	unsigned long npages;
@@ -112,7 +113,8 @@ struct p2pmem_dev {
 	unsigned long npages;
 	unsigned long folio_pages;	/* pages per folio of a mapping */
 	void *kaddr;			/* linear map address of phys */
-	struct p2pmem_alloc **owner;	/* per page: its allocation */
+	int idle_ref;			/* refcount of a free folio: 1 or 0 */
+	struct p2pmem_allocation **owner;	/* per page: its allocation */
 	unsigned long *dirty;		/* per page: may hold old data */
 	atomic_long_t zeroing;		/* bytes held by the zeroing worker */
 	atomic_t zero_pause;		/* allocations waiting for the worker */
@@ -131,6 +133,11 @@ struct p2pmem_dev {
 	wait_queue_head_t idle_wq;
 	wait_queue_head_t revoke_wq;	/* poll(): woken when revoked */
 	struct list_head removals;	/* struct p2pmem_removal */
+	struct p2pmem_removal *removal_running;	/* its ->remove() runs */
+	struct task_struct *removal_task;	/* ...in this task */
+	wait_queue_head_t removal_wq;	/* woken when it returns */
+	struct list_head mappings;	/* struct p2pmem_mapping, under lock */
+	struct ratelimit_state log_rs;	/* refusals users can cause */
 
 	struct p2pmem_stats stats;
 	char iommu[24];
@@ -161,9 +168,12 @@ const char *p2pmem_kind_name(enum p2pmem_kind kind);
 int p2pmem_pool_init(struct p2pmem_dev *p);
 void p2pmem_pool_exit(struct p2pmem_dev *p);
 void *p2pmem_pool_alloc(struct p2pmem_dev *p, size_t size, size_t align,
-			struct p2pmem_alloc **recp, unsigned long caller);
+			struct p2pmem_allocation **ap, unsigned long caller);
+int p2pmem_pool_zero(struct p2pmem_dev *p, struct p2pmem_allocation *a);
 void p2pmem_pool_put_pages(struct p2pmem_dev *p, unsigned long first,
 			   unsigned long n);
+int p2pmem_pool_free_checked(struct p2pmem_dev *p, unsigned long first,
+			     unsigned long n);
 size_t p2pmem_pool_available(struct p2pmem_dev *p);
 void p2pmem_pool_stop_zeroing(struct p2pmem_dev *p);
 void p2pmem_pool_distrust(struct p2pmem_dev *p);
@@ -173,6 +183,7 @@ int p2pmem_chardev_init(void);
 void p2pmem_chardev_exit(void);
 int p2pmem_chardev_setup(struct p2pmem_dev *p);
 void p2pmem_chardev_release(struct p2pmem_dev *p);
+void p2pmem_chardev_revoke(struct p2pmem_dev *p);
 extern dev_t p2pmem_devt;
 
 /* distance.c */
@@ -208,6 +219,16 @@ static inline void p2pmem_vm_flags_set(struct vm_area_struct *vma,
 	vm_flags_set(vma, flags);
 #else
 	vma->vm_flags |= flags;
+#endif
+}
+
+static inline void p2pmem_vm_flags_clear(struct vm_area_struct *vma,
+					 vm_flags_t flags)
+{
+#ifdef P2PMEM_HAVE_VM_FLAGS_SET
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
 #endif
 }
 

@@ -13,6 +13,7 @@
  */
 #define pr_fmt(fmt) "p2pmem: " fmt
 
+#include <linux/dma-mapping.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 
@@ -61,7 +62,7 @@ static int p2pmem_pci_probe(struct pci_dev *pdev,
 	if (bar < 0)
 		bar = p2pmem_pci_pick_bar(pdev);
 	if (bar < 0 || bar >= PCI_STD_NUM_BARS) {
-		pci_err(pdev, "p2pmem: no usable memory BAR (bar=%d; the largest prefetchable one is the default, force=1 accepts non-prefetchable ones)\n",
+		pci_err(pdev, "p2pmem: no usable memory BAR (bar=%d; default: the largest prefetchable; force=1 takes others)\n",
 			READ_ONCE(p2pmem_bar));
 		return -ENODEV;
 	}
@@ -69,6 +70,14 @@ static int p2pmem_pci_probe(struct pci_dev *pdev,
 	ret = pci_enable_device_mem(pdev);
 	if (ret)
 		return ret;
+	/*
+	 * The device may be a client of its own memory (distance 0) and a
+	 * DMA engine of its own; the DMA fences judge it by its mask, which
+	 * without a driver's word is the PCI default of 32 bits.
+	 */
+	if (dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64)) &&
+	    dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(32)))
+		pci_warn(pdev, "p2pmem: no usable DMA mask\n");
 	/* Exclusive: nobody else may map this BAR while we give it out. */
 	ret = pci_request_region(pdev, bar, "p2pmem");
 	if (ret)
@@ -100,6 +109,43 @@ static void p2pmem_pci_remove(struct pci_dev *pdev)
 	pci_disable_device(pdev);
 }
 
+/*
+ * AER: an uncompletable error below the provider (or on its link).  The
+ * memory cannot be trusted any more: take the provider offline (mappings
+ * revoked, kernel clients told) so that nothing keeps using it, and let
+ * recovery reset the link, which the other devices below the same port
+ * need.  The provider stays offline until the device is bound again.
+ */
+static pci_ers_result_t p2pmem_pci_error_detected(struct pci_dev *pdev,
+						  pci_channel_state_t state)
+{
+	struct p2pmem_dev *p = pci_get_drvdata(pdev);
+
+	p2pmem_provider_offline(p, "PCI error reported (AER)");
+	if (state == pci_channel_io_perm_failure)
+		return PCI_ERS_RESULT_DISCONNECT;
+	return PCI_ERS_RESULT_NEED_RESET;
+}
+
+static pci_ers_result_t p2pmem_pci_slot_reset(struct pci_dev *pdev)
+{
+	return PCI_ERS_RESULT_RECOVERED;
+}
+
+static void p2pmem_pci_resume(struct pci_dev *pdev)
+{
+	struct p2pmem_dev *p = pci_get_drvdata(pdev);
+
+	dev_info(&p->dev, "link recovered; stays offline until %s is bound again\n",
+		 pci_name(pdev));
+}
+
+static const struct pci_error_handlers p2pmem_pci_err_handler = {
+	.error_detected = p2pmem_pci_error_detected,
+	.slot_reset = p2pmem_pci_slot_reset,
+	.resume = p2pmem_pci_resume,
+};
+
 /* Empty on purpose: bind with driver_override or new_id. */
 static const struct pci_device_id p2pmem_pci_ids[] = {
 	{ }
@@ -110,6 +156,7 @@ static struct pci_driver p2pmem_pci_driver = {
 	.id_table = p2pmem_pci_ids,
 	.probe = p2pmem_pci_probe,
 	.remove = p2pmem_pci_remove,
+	.err_handler = &p2pmem_pci_err_handler,
 };
 
 int p2pmem_pci_init(void)

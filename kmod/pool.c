@@ -13,13 +13,16 @@
  * Each page handed out also holds a reference on the pagemap, dropped in
  * page_free, so memunmap_pages() cannot tear the pages down under a user.
  *
- * Zeroing: upstream P2PDMA hands out whatever the previous user left (see
- * DESIGN.md section 4); we never do.  A bitmap marks pages that may hold
+ * Zeroing: upstream P2PDMA hands out whatever the previous user left (a new
+ * mapping of its p2pmem/allocate can show another user's disk data); we
+ * never do.  A bitmap marks pages that may hold
  * data ("dirty"): all of them at first (the BAR's content is unknown), and
  * every page that comes back.  The allocation path zeroes the dirty pages
  * of its range before handing them out, so the guarantee never depends on
- * timing.  A background worker zeroes dirty pages while they sit free, so
- * that the allocation path usually finds them clean: it claims a run of
+ * timing; it clears in chunks, outside the provider lock, and gives up
+ * (-EINTR) when the caller is killed.  A background worker zeroes dirty
+ * pages while they sit free, so that the allocation path usually finds
+ * them clean: it claims a run of
  * free dirty pages from genalloc at a fixed offset (so no allocation can
  * get them meanwhile), clears them and gives them back.  Writes to the BAR
  * are uncached and slow (and in QEMU a CMB write is an MMIO callback); the
@@ -120,24 +123,20 @@ void p2pmem_pool_stop_zeroing(struct p2pmem_dev *p)
 }
 
 /*
- * Clear uncached memory with 8-byte stores.  memset() may use "rep stosb",
- * which on an uncached mapping is one bus write per byte (Debian's 6.1 does;
- * in QEMU a CMB write is an MMIO exit each: 8x slower there as well).
+ * Clear uncached memory with 8-byte stores: memset() may be "rep stosb",
+ * one bus write per byte on an uncached mapping (Debian's 6.1 does; in QEMU
+ * a CMB write is an MMIO exit each).  Then read the last word back: writes
+ * to a BAR are posted, and a read from the same device completes only
+ * after them, so no peer can see the old data once we return.
  */
 static void p2pmem_clear(void *addr, size_t len)
 {
-	u64 *w = addr, *end = addr + len;
+	u64 *last = addr + len - sizeof(u64);
 
-	for (; w < end; w += 8) {
-		WRITE_ONCE(w[0], 0);
-		WRITE_ONCE(w[1], 0);
-		WRITE_ONCE(w[2], 0);
-		WRITE_ONCE(w[3], 0);
-		WRITE_ONCE(w[4], 0);
-		WRITE_ONCE(w[5], 0);
-		WRITE_ONCE(w[6], 0);
-		WRITE_ONCE(w[7], 0);
-	}
+	memset64(addr, 0, len / sizeof(u64));
+	if (READ_ONCE(*last))
+		pr_warn_ratelimited("cleared memory at %p does not read back as zero\n",
+				    last);
 }
 
 /**
@@ -181,6 +180,36 @@ static void p2pmem_zero_range(struct p2pmem_dev *p, unsigned long i,
 		atomic64_add((end - i) << PAGE_SHIFT, &p->stats.zero_sync_bytes);
 		atomic64_add(ktime_get_ns() - t0, &p->stats.zero_sync_ns);
 	}
+}
+
+/**
+ * p2pmem_pool_zero - clear what is still dirty in an allocation
+ * @p: the provider
+ * @a: an allocation from p2pmem_pool_alloc(), not handed out yet
+ *
+ * Runs without the provider lock, in runs of P2PMEM_ZERO_RUN pages with a
+ * reschedule point between them: a whole-provider mapping right after load
+ * clears hundreds of MiB with uncached stores.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -EINTR if the caller got a fatal signal (the allocation is
+ * then still the caller's, partly cleared).
+ */
+int p2pmem_pool_zero(struct p2pmem_dev *p, struct p2pmem_allocation *a)
+{
+	unsigned long i, end, last = a->first + a->npages;
+
+	for (i = a->first; i < last; i = end) {
+		i = find_next_bit(p->dirty, last, i);
+		if (i >= last)
+			break;
+		end = find_next_zero_bit(p->dirty, min(last, i + P2PMEM_ZERO_RUN), i);
+		p2pmem_zero_range(p, i, end, false);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return 0;
 }
 
 static void p2pmem_zero_work(struct work_struct *work)
@@ -249,55 +278,47 @@ static const struct dev_pagemap_ops p2pmem_pgmap_ops = {
 };
 
 /*
- * @count pages of allocation @rec came back; the last one frees the record
- * (and the module reference that the allocation held).
+ * @count pages of allocation @a came back; the last one frees the record.
+ * Returns true when it did: the caller then drops the module reference
+ * that the allocation held, as the very last thing it does.
  */
-static void p2pmem_alloc_put(struct p2pmem_dev *p, struct p2pmem_alloc *rec,
+static bool p2pmem_alloc_put(struct p2pmem_dev *p, struct p2pmem_allocation *a,
 			     unsigned long count)
 {
 	unsigned long flags;
 
-	if (!atomic_long_sub_and_test(count, &rec->pages_out))
-		return;
+	if (!atomic_long_sub_and_test(count, &a->pages_out))
+		return false;
 	spin_lock_irqsave(&p->alloc_lock, flags);
-	list_del(&rec->node);
+	list_del(&a->node);
 	spin_unlock_irqrestore(&p->alloc_lock, flags);
-	kfree(rec);
-	module_put(THIS_MODULE);
+	kfree(a);
+	return true;
 }
 
-/**
- * p2pmem_pool_put_pages - give pages back to the pool
- * @p: the provider
- * @first: index of the first page in the pool
- * @n: number of pages
- *
- * Called from page_free (one page, any context) and by kernel clients
- * freeing what they allocated (any number of pages of one allocation).
+/*
+ * Pages [first, first + n), whose owners the caller has taken (set to
+ * NULL), go back to genalloc.  @owners: the allocation of each page, in
+ * order.
  */
-void p2pmem_pool_put_pages(struct p2pmem_dev *p, unsigned long first,
-			   unsigned long n)
+static void p2pmem_pool_release(struct p2pmem_dev *p, unsigned long first,
+				unsigned long n, struct p2pmem_allocation **owners)
 {
-	struct p2pmem_alloc *rec, *cur = NULL;
-	unsigned long i, count = 0;
+	struct p2pmem_allocation *cur = NULL;
+	unsigned long i, count = 0, done = 0;
 
-	for (i = first; i < first + n; i++) {
-		rec = xchg(&p->owner[i], NULL);
-		if (!rec) {
-			dev_err_ratelimited(&p->dev, "page %lu freed twice\n", i);
-			continue;
-		}
-		set_bit(i, p->dirty);
-		if (rec != cur) {
-			if (cur)
-				p2pmem_alloc_put(p, cur, count);
-			cur = rec;
+	for (i = 0; i < n; i++) {
+		set_bit(first + i, p->dirty);
+		if (owners[i] != cur) {
+			if (cur && p2pmem_alloc_put(p, cur, count))
+				done++;
+			cur = owners[i];
 			count = 0;
 		}
 		count++;
 	}
-	if (cur)
-		p2pmem_alloc_put(p, cur, count);
+	if (cur && p2pmem_alloc_put(p, cur, count))
+		done++;
 	gen_pool_free(p->pool, (unsigned long)p2pmem_page_addr(p, first),
 		      n << PAGE_SHIFT);
 	atomic64_sub(n << PAGE_SHIFT, &p->stats.in_use);
@@ -305,8 +326,99 @@ void p2pmem_pool_put_pages(struct p2pmem_dev *p, unsigned long first,
 		p2pmem_zero_kick(p);
 	if (READ_ONCE(p->removing))
 		wake_up_all(&p->idle_wq);
-	/* Last: after this, memunmap_pages() may free everything. */
+	/*
+	 * After this, memunmap_pages() may free everything; after the module
+	 * references go, rmmod may free our text.  The RCU read section keeps
+	 * the text until we have returned: module unloading waits for RCU
+	 * readers before it frees a module's memory.
+	 */
+	rcu_read_lock();
 	percpu_ref_put_many(&p->pgmap.ref, n);
+	while (done--)
+		module_put(THIS_MODULE);
+	rcu_read_unlock();
+}
+
+#define P2PMEM_PUT_BATCH 32
+
+/**
+ * p2pmem_pool_put_pages - give pages back to the pool
+ * @p: the provider
+ * @first: index of the first page in the pool
+ * @n: number of pages
+ *
+ * For page_free (a whole folio, any context) and for allocations that were
+ * never handed out.  The caller knows that the pages are out and whose
+ * they are; kernel clients go through p2pmem_pool_free_checked().
+ *
+ * Context: any context.
+ */
+void p2pmem_pool_put_pages(struct p2pmem_dev *p, unsigned long first,
+			   unsigned long n)
+{
+	struct p2pmem_allocation *owners[P2PMEM_PUT_BATCH];
+	unsigned long i, k;
+
+	while (n) {
+		k = min_t(unsigned long, n, P2PMEM_PUT_BATCH);
+		for (i = 0; i < k; i++) {
+			owners[i] = xchg(&p->owner[first + i], NULL);
+			if (WARN_ON_ONCE(!owners[i]))
+				return;		/* a bug: leak rather than corrupt */
+		}
+		p2pmem_pool_release(p, first, k, owners);
+		first += k;
+		n -= k;
+	}
+}
+
+/**
+ * p2pmem_pool_free_checked - give back pages a kernel client allocated
+ * @p: the provider
+ * @first: index of the first page in the pool
+ * @n: number of pages
+ *
+ * Every page must belong to one live kernel-client allocation.  A double
+ * free, a range that is not (or not all) the caller's, or pages of a user
+ * mapping are refused whole: nothing is freed, and the caller is named in
+ * the log.  Owners are checked and taken in one step under alloc_lock, so
+ * two racing frees of the same range cannot both pass.
+ *
+ * Context: any context.
+ * Return: 0, or -EINVAL when the range was refused.
+ */
+int p2pmem_pool_free_checked(struct p2pmem_dev *p, unsigned long first,
+			     unsigned long n)
+{
+	struct p2pmem_allocation *owners[P2PMEM_PUT_BATCH], *a;
+	unsigned long i, k, flags;
+	int ret = 0;
+
+	if (first >= p->npages || n > p->npages - first || !n)
+		return -EINVAL;
+	spin_lock_irqsave(&p->alloc_lock, flags);
+	a = READ_ONCE(p->owner[first]);
+	for (i = first; i < first + n; i++) {
+		if (READ_ONCE(p->owner[i]) != a || !a || !a->caller) {
+			ret = -EINVAL;
+			break;
+		}
+	}
+	if (!ret)
+		for (i = first; i < first + n; i++)
+			WRITE_ONCE(p->owner[i], NULL);
+	spin_unlock_irqrestore(&p->alloc_lock, flags);
+	if (ret)
+		return ret;
+	while (n) {
+		k = min_t(unsigned long, n, P2PMEM_PUT_BATCH);
+		for (i = 0; i < k; i++)
+			owners[i] = a;
+		p2pmem_pool_release(p, first, k, owners);
+		first += k;
+		n -= k;
+	}
+	return 0;
 }
 
 static void p2pmem_stat_peak(struct p2pmem_dev *p, s64 now)
@@ -331,28 +443,58 @@ static void *p2pmem_pool_take(struct p2pmem_dev *p, size_t size, size_t align)
 					   gen_pool_first_fit_align, &data);
 }
 
+/*
+ * 6.1 and 6.12 return a free folio through page_free *before* they reset
+ * its reference count to the idle value: between the two, the folio is in
+ * the pool at refcount 0.  Taking it then and mapping it would have the
+ * core's reset overwrite the mapping's references (the folio would come
+ * back while still mapped).  So wait until each folio of a new allocation
+ * is idle; the core is a few instructions from it (or preempted there).
+ * Kernels that keep idle folios at 0 (p->idle_ref) never wait.
+ */
+static void p2pmem_wait_idle_folios(struct p2pmem_dev *p, void *kaddr,
+				    unsigned long n)
+{
+	unsigned long i;
+
+	if (!p->idle_ref)
+		return;
+	for (i = 0; i < n; i++) {
+		struct folio *folio = page_folio(virt_to_page(kaddr + (i << PAGE_SHIFT)));
+
+		/* Kernel clients' I/O may hold more than idle: not ours. */
+		while (!folio_ref_count(folio))
+			cond_resched();
+	}
+}
+
 /**
- * p2pmem_pool_alloc - take zeroed pages from the pool
+ * p2pmem_pool_alloc - take pages from the pool
  * @p: the provider (online; the caller holds p->lock)
  * @size: bytes, a multiple of PAGE_SIZE
  * @align: bytes, a power of two: PAGE_SIZE, or the folio size for memory
  *	that will be mapped
- * @recp: out: the allocation's record
+ * @ap: out: the allocation
  * @caller: kernel clients: their return address (names them when removal
  *	waits); 0 for mappings
  *
+ * The pages may still hold old data: p2pmem_pool_zero() them, without
+ * p->lock, before they are handed out.
+ *
+ * Context: process context, p->lock held.
  * Return: the kernel address of the memory, or NULL when the pool has no
  * free range that large.
  */
 void *p2pmem_pool_alloc(struct p2pmem_dev *p, size_t size, size_t align,
-			struct p2pmem_alloc **recp, unsigned long caller)
+			struct p2pmem_allocation **ap, unsigned long caller)
 {
-	unsigned long first, n = size >> PAGE_SHIFT, i, end, flags;
-	struct p2pmem_alloc *rec;
+	unsigned long first, n = size >> PAGE_SHIFT, i, flags;
+	struct p2pmem_allocation *a;
 	void *kaddr;
 
-	rec = kzalloc(sizeof(*rec), GFP_KERNEL);
-	if (!rec)
+	lockdep_assert_held(&p->lock);
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
 		return NULL;
 
 	kaddr = p2pmem_pool_take(p, size, align);
@@ -371,38 +513,31 @@ void *p2pmem_pool_alloc(struct p2pmem_dev *p, size_t size, size_t align,
 		p2pmem_zero_kick(p);
 	}
 	if (!kaddr) {
-		kfree(rec);
+		kfree(a);
 		return NULL;
 	}
 	first = (kaddr - p->kaddr) >> PAGE_SHIFT;
+	p2pmem_wait_idle_folios(p, kaddr, n);
 
-	for (i = first; i < first + n; i = end) {
-		i = find_next_bit(p->dirty, first + n, i);
-		if (i >= first + n)
-			break;
-		end = find_next_zero_bit(p->dirty, first + n, i);
-		p2pmem_zero_range(p, i, end, false);
-	}
-
-	rec->first = first;
-	rec->npages = n;
-	atomic_long_set(&rec->pages_out, n);
-	rec->caller = caller;
-	rec->born = jiffies;
-	rec->pid = task_tgid_nr(current);
-	get_task_comm(rec->comm, current);
+	a->first = first;
+	a->npages = n;
+	atomic_long_set(&a->pages_out, n);
+	a->caller = caller;
+	a->born = jiffies;
+	a->pid = task_tgid_nr(current);
+	get_task_comm(a->comm, current);
 	for (i = first; i < first + n; i++)
-		WRITE_ONCE(p->owner[i], rec);
+		WRITE_ONCE(p->owner[i], a);
 
 	percpu_ref_get_many(&p->pgmap.ref, n);
 	__module_get(THIS_MODULE);
 	spin_lock_irqsave(&p->alloc_lock, flags);
-	list_add_tail(&rec->node, &p->allocs);
+	list_add_tail(&a->node, &p->allocs);
 	spin_unlock_irqrestore(&p->alloc_lock, flags);
 
 	p2pmem_stat_peak(p, atomic64_add_return(size, &p->stats.in_use));
 	atomic64_inc(&p->stats.allocations);
-	*recp = rec;
+	*ap = a;
 	return kaddr;
 }
 
@@ -485,6 +620,8 @@ int p2pmem_pool_init(struct p2pmem_dev *p)
 		goto unpin_uc;
 	}
 	p->kaddr = addr;
+	/* 1 on 6.1 and 6.12; later kernels keep idle device folios at 0. */
+	p->idle_ref = folio_ref_count(page_folio(virt_to_page(addr)));
 
 	p->pool = gen_pool_create(PAGE_SHIFT, nid);
 	if (!p->pool) {

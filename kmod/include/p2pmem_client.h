@@ -38,7 +38,8 @@ enum p2pmem_map_type {
  *	or is removed; the client must stop DMA to the provider's memory and
  *	free its allocations (the provider waits for them).  It must not call
  *	p2pmem_unregister_removal() from the callback (it is already off the
- *	list when it runs).
+ *	list when it runs); p2pmem_unregister_removal() from elsewhere waits
+ *	for a callback that is running.
  * @node: private to p2pmem
  */
 struct p2pmem_removal {
@@ -49,8 +50,10 @@ struct p2pmem_removal {
 int p2pmem_pci_distance(struct pci_dev *provider, struct pci_dev *client,
 			enum p2pmem_map_type *map, bool verbose);
 int p2pmem_distance_many(struct p2pmem_dev *p, struct device **clients,
-			 int num_clients, bool verbose);
-struct p2pmem_dev *p2pmem_find_many(struct device **clients, int num_clients);
+			 int num_clients, bool verbose,
+			 enum p2pmem_map_type *map);
+struct p2pmem_dev *p2pmem_find_many(struct device **clients, int num_clients,
+				    enum p2pmem_map_type *map);
 struct p2pmem_dev *p2pmem_find_by_pci(struct pci_dev *pdev);
 
 struct p2pmem_dev *p2pmem_get(struct p2pmem_dev *p);

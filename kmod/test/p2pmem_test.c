@@ -30,6 +30,20 @@
  * The API test also reads the cache mode of the kernel's linear map of the
  * allocation ("linear=uc-minus").
  *
+ *   misuse=1             with the provider found or named: p2pmem_free() of
+ *                        a range already freed, of a range that is only
+ *                        partly an allocation, of memory that is not the
+ *                        provider's: each refused, nothing freed (the
+ *                        allocation beside stays intact and is not handed
+ *                        out again):
+ *                          p2pmem_test: misuse ok|FAIL ...
+ *   slow_remove_ms=N     the hold_kb removal callback first sleeps N ms (a
+ *                        test unloads this module meanwhile: unloading
+ *                        must wait for the callback)
+ *   aer=P                call the PCI error handlers of P's driver as AER
+ *                        recovery would (frozen link, slot reset, resume):
+ *                          p2pmem_test: aer P detected=R state=S
+ *
  * debugfs p2pmem_test/pte: write a virtual address of the writing process,
  * then read the same open file: "pfn=0x... cache=uc-minus" (the cache mode
  * of the user PTE, which /proc exposes nowhere on stock kernels).
@@ -37,6 +51,7 @@
 #define pr_fmt(fmt) "p2pmem_test: " fmt
 
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -68,6 +83,15 @@ module_param(hold_kb, uint, 0444);
 MODULE_PARM_DESC(hold_kb, "KiB to hold until the provider is removed");
 static char *fence;
 module_param(fence, charp, 0444);
+static bool misuse;
+module_param(misuse, bool, 0444);
+MODULE_PARM_DESC(misuse, "check that p2pmem_free() refuses what is not an allocation");
+static unsigned int slow_remove_ms;
+module_param(slow_remove_ms, uint, 0444);
+MODULE_PARM_DESC(slow_remove_ms, "sleep this long in the removal callback first");
+static char *aer;
+module_param(aer, charp, 0444);
+MODULE_PARM_DESC(aer, "BDF of a device whose PCI error handlers to call");
 MODULE_PARM_DESC(fence, "BDF of a memory card provider to test the DMA fences with");
 
 #define MAX_CLIENTS 8
@@ -262,6 +286,11 @@ fail:
 
 static void held_remove(struct p2pmem_removal *r, struct p2pmem_dev *p)
 {
+	if (slow_remove_ms) {
+		pr_info("removal %s: sleeping %u ms first\n", p2pmem_name(p),
+			slow_remove_ms);
+		msleep(slow_remove_ms);
+	}
 	mutex_lock(&held_lock);
 	if (held_p == p) {
 		p2pmem_free(p, held_addr, held_size);
@@ -390,7 +419,7 @@ static void run_fences(struct p2pmem_dev *p)
 	u64 mask = dma_get_mask(dev);
 	void *probe;
 
-	plain = p2pmem_distance_many(p, &dev, 1, true);
+	plain = p2pmem_distance_many(p, &dev, 1, true, NULL);
 	/* A mask that ends just below the provider's memory. */
 	probe = p2pmem_alloc(p, PAGE_SIZE);
 	if (!probe) {
@@ -403,7 +432,7 @@ static void run_fences(struct p2pmem_dev *p)
 		pr_err("fence FAIL %s: cannot set a %d-bit mask\n", p2pmem_name(p), bits);
 		return;
 	}
-	masked = p2pmem_distance_many(p, &dev, 1, true);
+	masked = p2pmem_distance_many(p, &dev, 1, true, NULL);
 	dma_set_mask(dev, mask);
 #ifdef CONFIG_SWIOTLB
 	{
@@ -413,7 +442,7 @@ static void run_fences(struct p2pmem_dev *p)
 		if (fake) {
 			fake->force_bounce = true;
 			dev->dma_io_tlb_mem = fake;
-			bounced = p2pmem_distance_many(p, &dev, 1, true);
+			bounced = p2pmem_distance_many(p, &dev, 1, true, NULL);
 			dev->dma_io_tlb_mem = old;
 			kfree(fake);
 		}
@@ -425,6 +454,106 @@ static void run_fences(struct p2pmem_dev *p)
 	else
 		pr_info("fence ok %s: accepted plain, refused with a %d-bit mask and with swiotlb bouncing\n",
 			p2pmem_name(p), bits);
+}
+
+#define MISUSE_SIZE (64 * 1024)
+
+/* @buf holds the pattern of @seed? */
+static bool has_pattern(u8 *buf, size_t len, u8 seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += 512)
+		if (buf[i] != (u8)(seed + i / 512))
+			return false;
+	return true;
+}
+
+static void fill_pattern(u8 *buf, size_t len, u8 seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += 512)
+		buf[i] = (u8)(seed + i / 512);
+}
+
+/*
+ * p2pmem_free() of what is not an allocation of the caller's: a range
+ * freed already, a range that runs past an allocation, memory that is not
+ * the provider's.  Each must free nothing: the allocation @b beside keeps
+ * its data, and new allocations never overlap it.
+ */
+static void run_misuse(struct p2pmem_dev *p)
+{
+	u8 *a, *b, *c = NULL, *d = NULL, *foreign;
+	const char *why = NULL;
+
+	a = p2pmem_alloc(p, MISUSE_SIZE);
+	b = p2pmem_alloc(p, MISUSE_SIZE);
+	foreign = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!a || !b || !foreign) {
+		pr_err("misuse FAIL %s: cannot allocate\n", p2pmem_name(p));
+		goto out;
+	}
+	fill_pattern(b, MISUSE_SIZE, 0x5a);
+	p2pmem_free(p, a, MISUSE_SIZE);
+	p2pmem_free(p, a, MISUSE_SIZE);		/* double free */
+	p2pmem_free(p, b, 2 * MISUSE_SIZE);	/* runs past b */
+	p2pmem_free(p, b - PAGE_SIZE, 2 * PAGE_SIZE);	/* starts before b */
+	p2pmem_free(p, foreign, PAGE_SIZE);	/* not the provider's */
+	c = p2pmem_alloc(p, MISUSE_SIZE);
+	d = p2pmem_alloc(p, MISUSE_SIZE);
+	if (!c || !d)
+		why = "cannot allocate after the refused frees";
+	else if ((c < b + MISUSE_SIZE && b < c + MISUSE_SIZE) ||
+		 (d < b + MISUSE_SIZE && b < d + MISUSE_SIZE))
+		why = "a refused free handed the live allocation out again";
+	else if (!has_pattern(b, MISUSE_SIZE, 0x5a))
+		why = "the live allocation lost its data";
+	if (why)
+		pr_err("misuse FAIL %s: %s\n", p2pmem_name(p), why);
+	else
+		pr_info("misuse ok %s: double, overlapping and foreign frees refused\n",
+			p2pmem_name(p));
+out:
+	if (d)
+		p2pmem_free(p, d, MISUSE_SIZE);
+	if (c)
+		p2pmem_free(p, c, MISUSE_SIZE);
+	if (b)
+		p2pmem_free(p, b, MISUSE_SIZE);
+	kfree(foreign);
+}
+
+/* What AER recovery does with a driver after an uncorrectable error. */
+static void run_aer(const char *bdf)
+{
+	const struct pci_error_handlers *eh;
+	pci_ers_result_t res = PCI_ERS_RESULT_NONE;
+	struct p2pmem_dev *p;
+	struct pci_dev *pdev;
+
+	pdev = get_bdf(bdf);
+	if (!pdev) {
+		pr_err("aer FAIL: no PCI function %s\n", bdf);
+		return;
+	}
+	device_lock(&pdev->dev);
+	eh = pdev->driver ? pdev->driver->err_handler : NULL;
+	if (eh && eh->error_detected) {
+		res = eh->error_detected(pdev, pci_channel_io_frozen);
+		if (res == PCI_ERS_RESULT_NEED_RESET && eh->slot_reset)
+			res = eh->slot_reset(pdev);
+		if (eh->resume)
+			eh->resume(pdev);
+	}
+	device_unlock(&pdev->dev);
+	/* Finds online providers only. */
+	p = p2pmem_find_by_pci(pdev);
+	pr_info("aer %s detected=%d state=%s\n", bdf, res,
+		!eh ? "no-handlers" : p ? "online" : "offline");
+	p2pmem_put(p);
+	pci_dev_put(pdev);
 }
 
 static int ptefile_open(struct inode *inode, struct file *file)
@@ -472,6 +601,7 @@ static const struct file_operations pte_fops = {
 static int __init p2pmem_test_init(void)
 {
 	struct device *devs[MAX_CLIENTS];
+	enum p2pmem_map_type map = P2PMEM_MAP_NOT_SUPPORTED, map2;
 	struct p2pmem_dev *p = NULL;
 	struct pci_dev *pdev;
 	int n, dist;
@@ -501,12 +631,19 @@ static int __init p2pmem_test_init(void)
 		pci_dev_put(pdev);
 		pr_info("provider %s -> %s\n", provider, p ? p2pmem_name(p) : "none");
 	} else if (n) {
-		p = p2pmem_find_many(devs, n);
-		dist = p ? p2pmem_distance_many(p, devs, n, true) : -1;
-		pr_info("find %s -> %s distance %d\n", clients,
-			p ? p2pmem_name(p) : "none", dist);
+		p = p2pmem_find_many(devs, n, &map);
+		dist = p ? p2pmem_distance_many(p, devs, n, true, &map2) : -1;
+		if (p && map2 != map)
+			pr_err("find FAIL %s: map type %s from find, %s from distance\n",
+			       clients, map_name(map), map_name(map2));
+		pr_info("find %s -> %s distance %d map %s\n", clients,
+			p ? p2pmem_name(p) : "none", dist, map_name(map));
 	}
+	if (aer)
+		run_aer(aer);
 	if (p) {
+		if (misuse)
+			run_misuse(p);
 		if (alloc_kb)
 			exercise(p);
 		if (hold_kb)
@@ -520,9 +657,14 @@ static int __init p2pmem_test_init(void)
 static void __exit p2pmem_test_exit(void)
 {
 	debugfs_remove_recursive(debug_dir);
+	/*
+	 * Unregister before taking held_lock: unregistering waits for a
+	 * callback that is running, and the callback takes held_lock.
+	 */
+	if (held_p)
+		p2pmem_unregister_removal(held_p, &held_removal);
 	mutex_lock(&held_lock);
 	if (held_p) {
-		p2pmem_unregister_removal(held_p, &held_removal);
 		if (held_addr)
 			p2pmem_free(held_p, held_addr, held_size);
 		p2pmem_put(held_p);

@@ -9,14 +9,21 @@
  * mmap(MAP_SHARED, offset 0) of an open /dev/p2pmemN is one allocation of
  * the mapping's length (page multiple), zeroed before it is handed out,
  * freed when the last reference goes (munmap, process exit, unpinned).
- * MAP_PRIVATE and non-zero offsets are refused (EINVAL).
+ * MAP_PRIVATE and non-zero offsets are refused (EINVAL), PROT_EXEC too
+ * (EPERM; mprotect() cannot add it later).  The pages enter the page
+ * tables at the first access (one fault maps the whole mapping).  mmap()
+ * clears the memory before it returns; a fatal signal meanwhile ends it
+ * (the process is dying anyway).
  *
  * Before mapping, the opener declares the clients that will DMA to or from
  * the memory: P2PMEM_IOC_SET_CLIENTS. The module applies the distance rule
  * of Linux P2PDMA to them and refuses (EREMOTEIO, with the reason in the
  * kernel log) when the provider cannot serve them all. mmap without a
  * declaration is refused (EDESTADDRREQ): p2p memory that no client can
- * reach is a bug waiting for wrong data.
+ * reach is a bug waiting for wrong data.  The declaration is advisory: it
+ * protects a program from its own mistakes, not the memory from other
+ * devices (the module cannot see or fence DMA that other devices do).
+ * A declaration whose answer cannot be written back (EFAULT) is not kept.
  *
  * sysfs attributes of p2pmemN (all read-only unless said):
  *   size         bytes of BAR memory in the pool

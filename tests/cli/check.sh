@@ -40,7 +40,11 @@ expect_exit 0 'ACS-redirect\(ctrl=0x001d\)' -- fx acs topo
 expect_exit 0 '"0000:01:00.0" -> "0000:02:00.0"' -- fx switch topo --dot
 expect_exit 0 'host bridge id 8086:2030 from 0002:00:04.0' -- fx whitelist topo
 # p2pmem.ko providers: listed with their backend and name; offline ones not.
-expect_exit 0 '0000:04:00.0  memory    kmod       256.0 MiB  200.0 MiB yes' -- fx kmod list
+expect_exit 0 '0000:04:00.0  memory             kmod       256.0 MiB  200.0 MiB yes' -- fx kmod list
+# A CMB p2pmem.ko adopted says so, and what that means.
+expect_exit 0 '0000:03:00.0  nvme-cmb \(adopted\) kmod' -- fx kmod list
+expect_exit 0 'adopted: a CMB the nvme driver disabled' -- fx kmod list
+expect_exit 0 '"kind": "nvme-cmb"' -- fx kmod list -o json
 expect_exit 0 '"name": "p2pmem1"' -- fx kmod list -o json
 if fx kmod list | grep -q 06:00.0; then echo "FAIL: an offline provider is listed"; fails=$((fails + 1)); fi
 expect_exit 0 'provider  0000:04:00.0 \(memory, kmod, 200.0 MiB of 256.0 MiB free\)' -- fx kmod check /dev/nvme1n1

@@ -10,6 +10,7 @@
  *     -s SIZE     buffer size (K/M suffixes; default 1M)
  *     -C CHUNK    O_DIRECT chunk (default 512K, at most SIZE)
  *     -o OFF      byte offset on the drives (default 0)
+ *     -r N        refuse: do it N times (default 1), one process
  *
  *   map              map, check: fresh memory reads zero, every page inside
  *                    the provider's range (pagemap), the PTE cache mode (via
@@ -19,7 +20,10 @@
  *                    (O_DIRECT, p2p), DST -> host memory: verified
  *   refuse WHAT ERR  expect mmap/ioctl/open to fail with errno ERR (a number
  *                    or a name): WHAT is private, offset, nodecl, over,
- *                    clients, nonroot
+ *                    clients, nonroot, exec (mmap PROT_EXEC), mprotect-exec
+ *                    (mprotect of a mapping to PROT_EXEC), efault (a
+ *                    declaration whose answer cannot be written back fails
+ *                    EFAULT; then mmap on that file)
  *   touch            map, print READY, read every page in a loop until
  *                    SIGBUS (exit 0, "sigbus after N ms"); 30 s: exit 1
  *   dio-loop SRC     map, print READY, O_DIRECT reads of SRC into the buffer
@@ -32,6 +36,19 @@
  *                    verified on DST afterwards; stops at the first error
  *                    (expected when the provider goes offline); exit 0 if
  *                    every write reported done is correct on DST, 4 if not
+ *
+ *   map-once         map SIZE once and print how long mmap() took ("MAPPING"
+ *                    first, once declared, right before mmap())
+ *   map-loop SECS    open, declare, map, touch, unmap, again, until the node
+ *                    or the provider is gone (exit 0) or SECS pass (exit 0;
+ *                    "loops N"); SIGBUS ends one round, not the loop
+ *   flood N SECS     keep up to N mappings, touching each in turn, unmapping
+ *                    and mapping one every round; a mapping that faults
+ *                    (SIGBUS) is dropped.  Prints READY after the first.
+ *                    Once mmap says the provider is gone (ENODEV), every
+ *                    remaining mapping must fault on its next touch: exit 0
+ *                    when none is left, 1 if one still works ("survived")
+ *                    or SECS pass first
  *
  * Exit: 0 ok, 1 failure, 2 usage, 4 data corruption.
  */
@@ -67,6 +84,7 @@
 static const char *dev = "/dev/p2pmem0";
 static char *clients = "none";
 static uint64_t size = 1 << 20, chunk = 512 << 10, off;
+static long repeat = 1;
 static int decl_distance = -1;
 static unsigned int decl_map;
 
@@ -406,7 +424,49 @@ static int cmd_copy(const char *src, const char *dst)
 	return 0;
 }
 
+/*
+ * Declare the clients with the request in a read-only page: the kernel
+ * reads it, but cannot write the answer back (EFAULT).  0 if that is what
+ * happened, 1 otherwise.
+ */
+static int efault_declaration(int fd)
+{
+	struct p2pmem_clients *req;
+	uint32_t id = 0;
+	unsigned int d, b, sl, fn;
+
+	if (sscanf(clients, "%x:%x:%x.%x", &d, &b, &sl, &fn) != 4) {
+		say("FAIL: efault needs -c BDF\n");
+		return 1;
+	}
+	id = P2PMEM_PCI_ID(d, b, (sl << 3) | fn);
+	req = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (req == MAP_FAILED)
+		return 1;
+	req->nclients = 1;
+	req->clients = (uintptr_t)&id;
+	mprotect(req, PAGE, PROT_READ);
+	if (!ioctl(fd, P2PMEM_IOC_SET_CLIENTS, req) || errno != EFAULT) {
+		say("FAIL: a declaration into a read-only answer gave %s, not EFAULT\n",
+		    ename(errno));
+		return 1;
+	}
+	say("declaration with a read-only answer: EFAULT\n");
+	return 0;
+}
+
+static int refuse_once(const char *what, const char *want_s);
+
 static int cmd_refuse(const char *what, const char *want_s)
+{
+	int rc = 0;
+
+	for (long i = 0; i < repeat && !rc; i++)
+		rc = refuse_once(what, want_s);
+	return rc;
+}
+
+static int refuse_once(const char *what, const char *want_s)
 {
 	int want = parse_errno(want_s), got = 0, fd;
 	void *p;
@@ -429,6 +489,29 @@ static int cmd_refuse(const char *what, const char *want_s)
 			p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, PAGE);
 			got = p == MAP_FAILED ? errno : 0;
 		} else if (!strcmp(what, "nodecl") || !strcmp(what, "over")) {
+			p = map_buf(fd, size);
+			got = p ? 0 : errno;
+		} else if (!strcmp(what, "exec")) {
+			p = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+			got = p == MAP_FAILED ? errno : 0;
+		} else if (!strcmp(what, "mprotect-exec")) {
+			p = map_buf(fd, size);
+			if (!p) {
+				say("FAIL: mmap: %s\n", strerror(errno));
+				return 1;
+			}
+			got = mprotect(p, size, PROT_READ | PROT_EXEC) ? errno : 0;
+		} else if (!strcmp(what, "efault")) {
+			/* A file of its own: open_declared() declared already. */
+			close(fd);
+			fd = open(dev, O_RDWR | O_CLOEXEC);
+			if (fd < 0) {
+				say("FAIL: open %s: %s\n", dev, strerror(errno));
+				return 1;
+			}
+			got = efault_declaration(fd);
+			if (got)
+				return got;
 			p = map_buf(fd, size);
 			got = p ? 0 : errno;
 		} else {
@@ -634,11 +717,147 @@ verify:
 	return corrupt ? EXIT_CORRUPT : 0;
 }
 
+static int cmd_map_once(void)
+{
+	double t0;
+	char *p;
+	int fd;
+
+	fd = open_declared();
+	say("MAPPING\n");
+	fflush(stdout);
+	t0 = now();
+	if (fd < 0 || !(p = map_buf(fd, size))) {
+		say("FAIL: open/declare/mmap %s: %s\n", dev, strerror(fd < 0 ? -fd : errno));
+		return 1;
+	}
+	say("mapped %" PRIu64 " bytes in %.0f ms\n", size, (now() - t0) * 1e3);
+	return 0;
+}
+
+static int cmd_map_loop(long secs)
+{
+	volatile uint64_t sum = 0;
+	double t0 = now();
+	long n = 0;
+	char *p;
+	int fd;
+
+	signal(SIGBUS, on_sigbus);
+	while (now() - t0 < secs) {
+		fd = open_declared();
+		if (fd < 0) {
+			say("open/declare failed after %ld loops: %s\n", n, ename(-fd));
+			return 0;
+		}
+		p = map_buf(fd, size);
+		if (!p) {
+			int e = errno;
+
+			close(fd);
+			if (e == ENODEV) {
+				say("provider gone after %ld loops\n", n);
+				return 0;
+			}
+			say("FAIL: mmap: %s\n", ename(e));
+			return 1;
+		}
+		if (!sigsetjmp(jb, 1)) {
+			for (size_t i = 0; i < size; i += PAGE)
+				sum += *(volatile uint64_t *)(p + i);
+		}
+		munmap(p, size);
+		close(fd);
+		n++;
+	}
+	say("loops %ld\n", n);
+	return 0;
+}
+
+#define FLOOD_MAX 64
+
+static int cmd_flood(int nmaps, long secs)
+{
+	/* static: they live across siglongjmp() */
+	static char *maps[FLOOD_MAX];
+	static volatile int cur, live;
+	static volatile long mapped, faulted, round;
+	static volatile bool gone, ready;
+	static double t0;
+	volatile uint64_t sum = 0;
+	int fd, i;
+
+	if (nmaps < 1 || nmaps > FLOOD_MAX)
+		return 2;
+	t0 = now();
+	fd = open_declared();
+	if (fd < 0) {
+		say("FAIL: open/declare: %s\n", ename(-fd));
+		return 1;
+	}
+	signal(SIGBUS, on_sigbus);
+	while (now() - t0 < secs) {
+		/* Churn: unmap one, map the empty slots. */
+		i = (int)(round++ % nmaps);
+		if (maps[i] && !gone) {
+			munmap(maps[i], size);
+			maps[i] = NULL;
+		}
+		for (i = 0; i < nmaps && !gone; i++) {
+			if (maps[i])
+				continue;
+			maps[i] = map_buf(fd, size);
+			if (maps[i]) {
+				mapped++;
+			} else if (errno == ENODEV) {
+				gone = true;
+			} else if (errno != ENOMEM) {
+				say("FAIL: mmap: %s\n", ename(errno));
+				return 1;
+			}
+		}
+		if (!ready && mapped) {
+			say("READY\n");
+			fflush(stdout);
+			ready = true;
+		}
+		live = 0;
+		for (cur = 0; cur < nmaps; cur++) {
+			if (!maps[cur])
+				continue;
+			if (sigsetjmp(jb, 1)) {
+				munmap(maps[cur], size);
+				maps[cur] = NULL;
+				faulted++;
+				continue;
+			}
+			for (size_t o = 0; o < size; o += PAGE)
+				sum += *(volatile uint64_t *)(maps[cur] + o);
+			live++;
+		}
+		if (gone && !live) {
+			say("provider gone: %ld mappings made, %ld faulted, none left\n",
+			    (long)mapped, (long)faulted);
+			return 0;
+		}
+		if (gone)
+			usleep(1000);	/* revocation follows the refusal */
+	}
+	if (gone)
+		say("FAIL: %d mappings still work %ld s after the provider went\n", (int)live,
+		    secs);
+	else
+		say("FAIL: the provider was still there after %ld s (%ld mappings)\n", secs,
+		    (long)mapped);
+	return 1;
+}
+
 static void usage(FILE *f)
 {
-	fputs("usage: kmod-buf [-d DEV] [-c CLIENTS|none] [-s SIZE] [-C CHUNK] [-o OFF] CMD [ARGS]\n"
+	fputs("usage: kmod-buf [-d DEV] [-c CLIENTS|none] [-s SIZE] [-C CHUNK] [-o OFF] [-r N] CMD [ARGS]\n"
 	      "  map | copy SRC DST | refuse WHAT ERRNO | touch | dio-loop SRC |\n"
-	      "  uring-hold FILE | reset-loop SRC DST ROUNDS\n", f);
+	      "  uring-hold FILE | reset-loop SRC DST ROUNDS | map-loop SECS |\n"
+	      "  map-once | flood N SECS\n", f);
 }
 
 int main(int argc, char **argv)
@@ -646,13 +865,14 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "d:c:s:C:o:h")) != -1) {
+	while ((opt = getopt(argc, argv, "d:c:s:C:o:r:h")) != -1) {
 		switch (opt) {
 		case 'd': dev = optarg; break;
 		case 'c': clients = optarg; break;
 		case 's': if (parse_size(optarg, &size)) goto bad; break;
 		case 'C': if (parse_size(optarg, &chunk)) goto bad; break;
 		case 'o': if (parse_size(optarg, &off)) goto bad; break;
+		case 'r': repeat = atol(optarg); if (repeat < 1) goto bad; break;
 		case 'h': usage(stdout); return 0;
 		default: goto bad;
 		}
@@ -676,6 +896,12 @@ int main(int argc, char **argv)
 		return cmd_dio_loop(argv[optind]);
 	if (!strcmp(cmd, "uring-hold") && argc - optind == 1)
 		return cmd_uring_hold(argv[optind]);
+	if (!strcmp(cmd, "map-once"))
+		return cmd_map_once();
+	if (!strcmp(cmd, "map-loop") && argc - optind == 1)
+		return cmd_map_loop(atol(argv[optind]));
+	if (!strcmp(cmd, "flood") && argc - optind == 2)
+		return cmd_flood(atoi(argv[optind]), atol(argv[optind + 1]));
 	if (!strcmp(cmd, "reset-loop") && argc - optind == 3)
 		return cmd_reset_loop(argv[optind], argv[optind + 1], atol(argv[optind + 2]));
 bad:

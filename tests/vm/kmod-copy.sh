@@ -1,13 +1,14 @@
 #!/bin/sh
 # kmod-copy: buffers from p2pmem.ko providers carry NVMe O_DIRECT traffic.
-# For every provider both drives can reach (stock deep: the memory card and
-# both CMBs; stock switch: both CMBs; P2PDMA deep: the memory card), 1 MiB and
+# For every provider both drives can reach (no P2PDMA, stock and debug, deep:
+# the memory card and both CMBs; switch: both CMBs; P2PDMA deep: the memory
+# card; P2PDMA switch: none, the memory card is refused), 1 MiB and
 # 32 MiB buffers: nvme a -> buffer -> nvme b verified through host memory,
 # every page inside the provider (pagemap), the user PTE uncached (UC-, read
 # through p2pmem_test's debugfs), fresh and reused buffers read zero.  The
 # client API test module allocates, checks and frees on each provider.  Prints
 # the zeroing statistics (sync = while allocating, bg = in the background).
-# rig: fabrics=switch,deep kernels=stock,p2pdma
+# rig: fabrics=switch,deep kernels=stock,debug,p2pdma
 # shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
 . /tests/kmod-lib.sh
 need_kmod
@@ -20,7 +21,7 @@ provs=
 if [ "$RIG_FABRIC" = deep ]; then
 	provs=$(kmod_provider "$mc" memory) || fail "no memory card provider"
 fi
-if [ "$RIG_KERNEL" = stock ]; then
+if rig_no_p2pdma; then
 	for b in "$a" "$b"; do
 		p=$(kmod_wait_provider "$b" nvme-cmb) || fail "no CMB provider for $b"
 		provs="$provs $p"
@@ -46,6 +47,11 @@ insmod "$KMOD_DIR/p2pmem_test.ko" clients="$a,$b" alloc_kb=1024 ||
 dmesg | grep 'p2pmem_test: ' | tail -n 3
 dmesg | grep -q 'p2pmem_test: api FAIL' && fail "client API test failed"
 dmesg | grep -q 'p2pmem_test: api ok .* linear=uc-minus' || fail "client API test did not run"
+# The kernel API says how the clients reach the memory (no IOMMU here: by
+# bus address), and find and distance agree.
+dmesg | grep -q 'p2pmem_test: find FAIL' && fail "find and distance disagree on the map type"
+dmesg | grep -q "p2pmem_test: find $a,$b -> p2pmem[0-9]* distance [0-9]* map bus-addr" ||
+	fail "no map type from p2pmem_find_many: $(dmesg | grep 'p2pmem_test: find')"
 
 for p in $provs; do
 	for s in 1M 32M; do

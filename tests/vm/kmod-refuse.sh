@@ -10,7 +10,7 @@
 # not reach the BAR, DMA forced through swiotlb.  A non-prefetchable BAR is
 # refused, and with force=1 taken only if it holds a 2 MiB block.  rmmod is
 # refused while a mapping lives.  Every refusal counts in stats/failures.
-# rig: fabrics=all kernels=stock,p2pdma
+# rig: fabrics=all kernels=stock,debug,p2pdma
 # shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
 . /tests/kmod-lib.sh
 need_kmod
@@ -57,9 +57,16 @@ deep)
 		-c "$a" refuse nodecl EREMOTEIO
 	dmesg -c >/dev/null
 	kb -c "$mc,$a" refuse nodecl EREMOTEIO || fail "one bad client among good ones was accepted"
+	# What an opener of the node can make the module log is ratelimited.
+	# 30 lines per 5 s: 200 refusals in a row leave at most two windows' worth.
+	dmesg -c >/dev/null
+	kb -c "$a" -r 200 refuse nodecl EREMOTEIO >/dev/null || fail "200 refusals of $a"
+	n=$(dmesg | grep -c "client $a refused")
+	say "200 refused declarations in a row: $n log lines"
+	[ "$n" -le 60 ] || fail "$n log lines for 200 refused declarations (ratelimit: 30 per 5 s)"
 	;;
 esac
-if [ "$RIG_KERNEL" = stock ] && [ "$RIG_FABRIC" = split ]; then
+if rig_no_p2pdma && [ "$RIG_FABRIC" = split ]; then
 	pa=$(kmod_wait_provider "$a" nvme-cmb) || fail "no CMB provider for $a"
 	dmesg -c >/dev/null
 	kmod-buf -d "/dev/$pa" -c "$a,$b" refuse nodecl EREMOTEIO || fail "split: CMB of $a accepted $b"

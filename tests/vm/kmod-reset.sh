@@ -5,10 +5,12 @@
 # fresh buffer still reads zero).  With a copy loop running through
 # the CMB of nvme b (a -> CMB(b) -> b, each chunk verified on b afterwards):
 # the provider goes offline (state, kernel log), the loop stops with an error
-# or SIGBUS, no chunk reported written is wrong on b, a new mmap is refused
-# (ENODEV), the drive itself works after the reset, and once the drive is
-# bound again its CMB is a provider again.
-# rig: fabrics=switch kernels=stock
+# or SIGBUS, no chunk reported written is wrong on b, the drive itself works
+# after the reset, and once every page is back the provider is online again
+# by itself (CMB re-armed, memory cleared again): a copy through it works.
+# A function-level reset (sysfs reset) of the idle drive: online again.  And
+# once the drive is bound again its CMB is a provider again.
+# rig: fabrics=switch kernels=stock,debug
 # shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
 . /tests/kmod-lib.sh
 need_kmod
@@ -50,13 +52,51 @@ cat /tmp/loop.out
 grep -q 'stopped after\|SIGBUS after' /tmp/loop.out || fail "the loop did not stop"
 dmesg | grep -E 'p2pmem' | sed 's/^\[[^]]*\] /  log: /'
 dmesg | grep -q "$pb: offline: NVMe controller reset disabled its CMB" || fail "no offline message"
-kmod-buf -d "/dev/$pb" -c "$a,$b" refuse nodecl ENODEV || fail "an offline provider handed out memory"
+# Every page is back: the provider returns by itself.
+i=0
+while [ "$(kattr "$pb" state)" != online ]; do
+	[ $i -lt 100 ] || fail "$pb still $(kattr "$pb" state) 10 s after its pages came back"
+	sleep 0.1
+	i=$((i + 1))
+done
+dmesg | grep -q "$pb is online again" || fail "no log line for $pb coming back"
+say "after the reset: $(dmesg | grep -m1 'is online again' | sed 's/^\[[^]]*\] //')"
 
 # The drive still works.
 head -c 1048576 /dev/urandom >/tmp/r
 dd if=/tmp/r of="$nb" bs=1048576 seek=200 oflag=direct 2>/dev/null || fail "$nb: write after reset"
 dd if="$nb" of=/tmp/r2 bs=1048576 skip=200 count=1 iflag=direct 2>/dev/null || fail "$nb: read after reset"
 cmp -s /tmp/r /tmp/r2 || fail "$nb: data differs after the reset"
+
+kmod-buf -d "/dev/$pb" -c "$a,$b" -s 4M copy "$na" "$nb" || fail "copy through the CMB back online"
+
+# A function-level reset of the idle drive.  Not under lockdep (debug
+# kernel): Linux 6.12's nvme_reset_prepare() freezes the queues in the
+# writer of sysfs reset and the reset work unfreezes them, which lockdep
+# reports as "lock held when returning to user space" (q_usage_counter, at
+# nvme_start_freeze) with or without p2pmem.ko, and then turns itself off
+# for the rest of the boot.  Upstream: "nvme: core: switch to non_owner
+# variant of start_freeze/unfreeze queue" (6.13).
+if [ -e /proc/lockdep ]; then
+	say "no function-level reset under lockdep (nvme false positive in 6.12, fixed in 6.13)"
+elif [ -e "$SYS_PCI/$b/reset" ]; then
+	dmesg -c >/dev/null
+	echo 1 >"$SYS_PCI/$b/reset" || fail "function reset of $b failed"
+	i=0
+	while ! dmesg | grep -q "$pb stays online\|$pb is online again"; do
+		[ $i -lt 100 ] || fail "$pb not re-armed 10 s after a function reset: $(dmesg | grep p2pmem)"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ "$(kattr "$pb" state)" = online ] || fail "$pb is $(kattr "$pb" state) after a function reset"
+	i=0
+	while ! { nb=$(rig_nvme_ns "$b") && [ -b "$nb" ]; } && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kmod-buf -d "/dev/$pb" -c "$a,$b" -s 4M copy "$na" "$nb" || fail "copy after a function reset"
+	say "function reset of $b: $pb re-armed, online, copy verified"
+fi
 
 # Bound again: armed again, online.
 echo "$b" >/sys/bus/pci/drivers/nvme/unbind
