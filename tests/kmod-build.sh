@@ -1,8 +1,9 @@
 #!/bin/bash
 # p2pmem.ko's gates on the host: checkpatch.pl --strict clean (from the
-# kernel source the rig unpacked), and warning-free W=1 builds against
-# Debian's 6.12 and 6.1 headers (the rig builds and loads it on 6.12 and
-# its P2PDMA kernel; 6.1 is proven to build here). Runs after the VM tests.
+# kernel source the rig unpacked), kernel-doc clean, and warning-free W=1
+# builds against Debian's 6.12 and 6.1 headers, unpacked into the cache by
+# scripts/kernel-headers (the rig builds and loads it on 6.12, its P2PDMA
+# and debug kernels; 6.1 is proven to build here). Runs after the VM tests.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 rc=0
@@ -17,11 +18,18 @@ if [ -n "$out" ]; then
 	echo "$out"
 	rc=1
 fi
-for kdir in /usr/src/linux-headers-6.12.117+deb12-amd64 /usr/src/linux-headers-6.1.0-56-amd64; do
+kerneldoc=${checkpatch%/checkpatch.pl}/kernel-doc
+out=$(cd kmod && perl "$kerneldoc" -none -Wall ./*.c include/*.h uapi/*.h 2>&1)
+if [ -n "$out" ]; then
+	echo "kernel-doc is not clean:"
+	echo "$out"
+	rc=1
+fi
+for kver in 6.12.117+deb12-amd64 6.1.0-56-amd64; do
 	work=$(mktemp -d)
 	cp -r kmod/. "$work/"
-	if [ ! -d "$kdir" ]; then
-		echo "missing $kdir (scripts/install-deps installs it)"
+	if ! kdir=$(scripts/kernel-headers "$kver"); then
+		echo "no headers for $kver (scripts/kernel-headers failed)"
 		rc=1
 	elif ! log=$(make -C "$kdir" M="$work" W=1 KCFLAGS=-Werror modules 2>&1); then
 		echo "build against $kdir failed:"

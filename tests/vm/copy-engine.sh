@@ -9,7 +9,7 @@
 #    another provider, the data correct.
 #  split: no provider reaches both drives: refused (exit 2), and with
 #    --allow-host-bounce done through host memory, reported as such.
-# rig: fabrics=switch,split,deep kernels=p2pdma,debug,stock
+# rig: fabrics=switch,split,deep kernels=p2pdma,stock
 # shellcheck source=tests/vm/kmod-lib.sh
 . /tests/kmod-lib.sh
 need_p2pmem

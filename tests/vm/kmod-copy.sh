@@ -8,7 +8,7 @@
 # through p2pmem_test's debugfs), fresh and reused buffers read zero.  The
 # client API test module allocates, checks and frees on each provider.  Prints
 # the zeroing statistics (sync = while allocating, bg = in the background).
-# rig: fabrics=switch,deep kernels=stock,debug,p2pdma
+# rig: fabrics=switch,deep kernels=stock,debug@deep,p2pdma
 # shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
 . /tests/kmod-lib.sh
 need_kmod
