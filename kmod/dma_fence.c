@@ -93,6 +93,20 @@ static int p2pmem_dma_fence(struct p2pmem_dev *p, struct pci_dev *client,
 			return -EREMOTEIO;
 		}
 		/*
+		 * Its driver maps our pages like RAM, so the device would
+		 * reach its own BAR through an IOVA that loops up through the
+		 * root complex and back down: devices do not serve that (QEMU
+		 * blocks the re-entrant access and completes the command with
+		 * success, the data wrong).  Upstream hands a device its own
+		 * memory by bus address; we cannot make its driver do that.
+		 */
+		if (client == p->pdev) {
+			if (who)
+				dev_notice(&p->dev, "%s: client %s refused: it is the provider itself and its DMA is translated by the IOMMU (domain %s); an identity domain (iommu=pt) lets it use its own memory\n",
+					   who, pci_name(client), iommu);
+			return -EREMOTEIO;
+		}
+		/*
 		 * Its requests carry IOVAs, which only the root complex
 		 * translates: the path is through the host bridge even below
 		 * a common switch.

@@ -73,10 +73,12 @@ static void p2pmem_call_removals(struct p2pmem_dev *p)
 	}
 }
 
-static void p2pmem_revoke(struct p2pmem_dev *p)
+/* @count: a new revocation for stats/revocations, not a repeat of one */
+static void p2pmem_revoke(struct p2pmem_dev *p, bool count)
 {
 	p2pmem_chardev_revoke(p);
-	atomic64_inc(&p->stats.revocations);
+	if (count)
+		atomic64_inc(&p->stats.revocations);
 	/*
 	 * Long-term pins (io_uring registered buffers) outlive the unmap:
 	 * their holders poll the file and let go when it reports EPOLLHUP.
@@ -151,7 +153,7 @@ static void p2pmem_wait_idle(struct p2pmem_dev *p)
 	while (!wait_event_idle_timeout(p->idle_wq,
 					!atomic64_read(&p->stats.in_use),
 					timeout)) {
-		p2pmem_revoke(p);
+		p2pmem_revoke(p, false);
 		p2pmem_log_holders(p, jiffies - start);
 		timeout = 5 * HZ;
 	}
@@ -185,7 +187,7 @@ void p2pmem_provider_offline(struct p2pmem_dev *p, const char *why)
 	/* The memory must not be touched any more, not even to clear it. */
 	p2pmem_pool_stop_zeroing(p);
 	p2pmem_call_removals(p);
-	p2pmem_revoke(p);
+	p2pmem_revoke(p, true);
 }
 
 /**
@@ -211,7 +213,7 @@ void p2pmem_provider_remove(struct p2pmem_dev *p)
 	cdev_device_del(&p->cdev, &p->dev);
 	p2pmem_pool_stop_zeroing(p);
 	p2pmem_call_removals(p);
-	p2pmem_revoke(p);
+	p2pmem_revoke(p, true);
 	revoked = jiffies;
 	p2pmem_wait_idle(p);
 	idle = jiffies;

@@ -16,7 +16,9 @@
  * ACS redirect is counted on the provider's side up to and including the
  * meeting point and on the client's side below it. Traffic that must cross
  * the root complex is allowed only on AMD Zen or whitelisted host bridges
- * (host_bridge.c).
+ * (host_bridge.c). A p2pmem.ko provider adds the module's DMA fences for
+ * clients behind a translating IOMMU (kmod_fence()): the verdict is always
+ * what the provider's own backend will do.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -174,11 +176,22 @@ static void explain_host_bridge(struct p2pmem_verdict *v, struct client_verdict 
 		p->bdf, c->bdf, d->why);
 }
 
+/* Are this function's DMA addresses translated (IOVAs)? */
+static bool iommu_translates(const struct p2pmem_pci_dev *dev)
+{
+	const char *type = p2pmem_pci_dev_iommu_type(dev);
+
+	/* An unreadable type is taken as translated: the cautious answer. */
+	return dev->iommu_group >= 0 && (!type || strcmp(type, "identity") != 0);
+}
+
 /*
- * An IOMMU does not change the kernel's answer, but it changes what the
- * answer means: through the host bridge, p2p addresses are translated
- * (and QEMU's virtual IOMMU gets them wrong); with bus addresses below a
- * switch the TLPs never reach it. Say so once per function.
+ * What an IOMMU means for the path, said once per function. Upstream's
+ * answer does not depend on it: bus addresses below a common bridge never
+ * reach the IOMMU, and through the host bridge it maps the BAR like any
+ * DMA. But an IOMMU driver makes Linux turn ACS redirect on at every port
+ * with an ACS capability, which is why most paths on such servers cross
+ * the root complex.
  */
 static void note_iommu(struct p2pmem_verdict *v, const struct p2pmem_pci_dev *dev)
 {
@@ -193,9 +206,63 @@ static void note_iommu(struct p2pmem_verdict *v, const struct p2pmem_pci_dev *de
 	appendf(v->warning, sizeof(v->warning),
 		"%s%s is in %s (%s): %s", v->warning[0] ? "; " : "", dev->bdf, tag,
 		type ? type : "type unknown",
-		type && strcmp(type, "identity") == 0 ?
-		"DMA addresses are not translated" :
-		"DMA through the host bridge is translated by the IOMMU; bus-address p2p below a switch bypasses it");
+		iommu_translates(dev) ?
+		"its DMA addresses are IOVAs, translated at the root complex" :
+		"its DMA addresses are not translated");
+}
+
+/*
+ * p2pmem.ko's pages are not P2PDMA pages: the client's own driver maps them
+ * with the DMA API as if they were RAM. Behind a translating IOMMU the
+ * client then sends IOVAs, which only the root complex turns into the BAR,
+ * so the module (kmod/dma_fence.c) counts the path as through the host
+ * bridge even where bus addresses would do, refuses untrusted (external)
+ * clients, and refuses the provider's own function: its IOVA would have to
+ * loop through the root complex back into its own BAR, which devices and
+ * QEMU do not serve (upstream gives a device its own memory by bus
+ * address instead).
+ */
+static void kmod_fence(struct p2pmem_verdict *v, struct client_verdict *cv)
+{
+	struct p2pmem_pci_dev *p = v->provider, *c = cv->client;
+	const char *type = p2pmem_pci_dev_iommu_type(c);
+	struct p2pmem_hb_decision d;
+	char fix[320];
+
+	if (cv->map == P2PMEM_MAP_NOT_SUPPORTED || !iommu_translates(c))
+		return;
+	snprintf(fix, sizeof(fix),
+		 "Fix: an identity IOMMU domain for %s (boot with iommu=pt, or unbind its driver, write identity to /sys/kernel/iommu_groups/%d/type and bind it again)",
+		 c->bdf, c->iommu_group);
+	if (c->removable) {
+		cv->map = P2PMEM_MAP_NOT_SUPPORTED;
+		appendf(cv->reason, sizeof(cv->reason),
+			" p2pmem.ko refuses %s: it is an external (untrusted) device behind an IOMMU, whose DMA goes through bounce buffers.",
+			c->bdf);
+		return;
+	}
+	if (c == p) {
+		cv->map = P2PMEM_MAP_NOT_SUPPORTED;
+		appendf(cv->reason, sizeof(cv->reason),
+			" But p2pmem.ko refuses it: %s's DMA is translated by the IOMMU (%s domain), so it could reach its own BAR only through an IOVA that loops through the root complex. %s; or use memory of another device.",
+			c->bdf, type ? type : "unknown", fix);
+		return;
+	}
+	if (cv->map != P2PMEM_MAP_BUS_ADDR)
+		return;		/* through the host bridge already */
+	p2pmem_host_bridge_decide(p->ctx, p, c, &d);
+	appendf(cv->reason, sizeof(cv->reason),
+		" But %s's DMA is translated by the IOMMU (%s domain) and p2pmem.ko's memory is mapped like RAM: the traffic goes through the host bridge.",
+		c->bdf, type ? type : "unknown");
+	if (d.allowed) {
+		cv->map = P2PMEM_MAP_THRU_HOST_BRIDGE;
+		appendf(cv->reason, sizeof(cv->reason), " The host bridge forwards it: %s.", d.why);
+		return;
+	}
+	cv->map = P2PMEM_MAP_NOT_SUPPORTED;
+	appendf(cv->reason, sizeof(cv->reason),
+		" p2pmem.ko refuses: %s. %s; or choose a provider served by the kernel's own P2PDMA.",
+		d.why, fix);
 }
 
 static int calc_one(struct p2pmem_verdict *v, struct client_verdict *cv)
@@ -297,8 +364,10 @@ common_bridge:
 
 	acs_text[strlen(acs_text) - 2] = '\0';	/* the last ", " */
 	appendf(cv->reason, sizeof(cv->reason),
-		"ACS redirect is set on %s, so traffic between %s and %s is sent up to the root complex instead of turning at %s. To keep it below that bridge, boot with pci=disable_acs_redir=%s.",
-		acs_text, v->provider->bdf, b->bdf, a->bdf, cv->acs);
+		"ACS redirect is set on %s, so traffic between %s and %s is sent up to the root complex instead of turning at %s. To keep it below that bridge, boot with pci=disable_acs_redir=%s%s.",
+		acs_text, v->provider->bdf, b->bdf, a->bdf, cv->acs,
+		b->iommu_group >= 0 || v->provider->iommu_group >= 0 ?
+		" (Linux sets ACS redirect wherever an IOMMU is on; iommu=pt does not clear it)" : "");
 	p2pmem_host_bridge_decide(v->provider->ctx, v->provider, b, &d);
 	explain_host_bridge(v, cv, &d);
 	return 0;
@@ -374,6 +443,9 @@ int p2pmem_distance(struct p2pmem_ctx *ctx, struct p2pmem_pci_dev *provider,
 	for (i = 0; i < nclients; i++) {
 		v->cv[i].client = clients[i];
 		ret = calc_one(v, &v->cv[i]);
+		if (!ret && provider->provider &&
+		    provider->provider->backend == &p2pmem_backend_kmod)
+			kmod_fence(v, &v->cv[i]);
 		if (ret == -E2BIG)
 			p2pmem_set_error(ctx, "PCI hierarchy deeper than %d levels between %s and %s: the sysfs tree is corrupt",
 					 MAX_HOPS, provider->bdf, clients[i]->bdf);

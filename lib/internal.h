@@ -44,6 +44,7 @@ struct p2pmem_pci_dev {
 
 	int iommu_group;		/* -1: none */
 	char iommu_type[16];
+	bool removable;			/* below an external-facing port */
 
 	char **devnames;
 	size_t ndevnames;

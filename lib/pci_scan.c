@@ -207,6 +207,19 @@ static void read_iommu(struct p2pmem_pci_dev *dev)
 	free(group);
 }
 
+/*
+ * "removable" is what Linux shows of a device below an external-facing
+ * port (Thunderbolt, hot-plug slots marked so by the firmware); the same
+ * devices are "untrusted" to the IOMMU code, which bounces their DMA.
+ */
+static void read_removable(struct p2pmem_pci_dev *dev)
+{
+	char val[16];
+
+	dev->removable = p2pmem_read_attr(dev->syspath, "removable", val, sizeof(val)) == 0 &&
+			 strcmp(val, "removable") == 0;
+}
+
 static struct p2pmem_pci_dev *dev_new(struct p2pmem_ctx *ctx, const char *devices,
 				      const char *name, uint32_t dom,
 				      uint8_t bus, uint8_t devfn)
@@ -232,6 +245,7 @@ static struct p2pmem_pci_dev *dev_new(struct p2pmem_ctx *ctx, const char *device
 	read_ids(dev);
 	dev->driver = p2pmem_link_basename(dev->syspath, "driver");
 	read_iommu(dev);
+	read_removable(dev);
 	return dev;
 }
 

@@ -91,9 +91,27 @@ static int provider_ok(struct p2pmem_pool *pool, struct p2pmem_provider *prov)
 	return ret;
 }
 
+/*
+ * Ask the provider's backend for a first, small mapping for the clients:
+ * p2pmem.ko judges the clients again in the kernel (where it knows the
+ * IOMMU domains and DMA limits that sysfs does not show), so a refusal
+ * shows up here, before a copy moves a byte, and not in its first I/O.
+ */
+static int provider_probe(struct p2pmem_pool *pool, struct p2pmem_provider *prov)
+{
+	void *addr;
+	int ret;
+
+	ret = prov->backend->map(prov, pool->clients, pool->nclients, BUF_ALIGN, &addr);
+	if (ret == 0)
+		munmap(addr, BUF_ALIGN);
+	return ret;
+}
+
 static int choose_provider(struct p2pmem_pool *pool)
 {
 	struct p2pmem_verdict **ranking;
+	char refused[512] = "";
 	size_t n, i;
 	int ret;
 
@@ -102,16 +120,30 @@ static int choose_provider(struct p2pmem_pool *pool)
 	if (ret)
 		return ret;
 	ret = -EREMOTEIO;
-	if (n == 0)
-		p2pmem_set_error(pool->ctx, "no p2p memory provider on this system (see `p2pmem list`)");
-	else if (p2pmem_verdict_map_type(ranking[0]) == P2PMEM_MAP_NOT_SUPPORTED ||
-		 !p2pmem_verdict_provider(ranking[0])->provider->published)
-		p2pmem_set_error(pool->ctx, "no published provider reaches all the devices; the closest, %s: %s",
-				 p2pmem_verdict_provider(ranking[0])->bdf,
-				 p2pmem_verdict_reason(ranking[0]));
-	else {
-		pool->provider = p2pmem_verdict_provider(ranking[0])->provider;
-		ret = 0;
+	for (i = 0; i < n && ret; i++) {
+		struct p2pmem_provider *prov = p2pmem_verdict_provider(ranking[i])->provider;
+
+		if (p2pmem_verdict_map_type(ranking[i]) == P2PMEM_MAP_NOT_SUPPORTED ||
+		    !prov->published)
+			break;	/* the ranking puts the usable ones first */
+		ret = provider_probe(pool, prov);
+		if (ret == 0)
+			pool->provider = prov;
+		else if (ret == -EREMOTEIO && !refused[0])
+			snprintf(refused, sizeof(refused), "%s", p2pmem_ctx_last_error(pool->ctx));
+		else if (ret != -EREMOTEIO)
+			break;
+	}
+	if (ret == -EREMOTEIO) {
+		if (n == 0)
+			p2pmem_set_error(pool->ctx, "no p2p memory provider on this system (see `p2pmem list`)");
+		else if (refused[0])
+			p2pmem_set_error(pool->ctx, "every provider that reaches all the devices refused them when asked: %s",
+					 refused);
+		else
+			p2pmem_set_error(pool->ctx, "no published provider reaches all the devices; the closest, %s: %s",
+					 p2pmem_verdict_provider(ranking[0])->bdf,
+					 p2pmem_verdict_reason(ranking[0]));
 	}
 	for (i = 0; i < n; i++)
 		p2pmem_verdict_free(ranking[i]);
@@ -150,10 +182,13 @@ int p2pmem_pool_new(struct p2pmem_ctx *ctx, const struct p2pmem_pool_opts *opts,
 	}
 
 	if (!(opts->flags & P2PMEM_POOL_HOST)) {
-		if (opts->provider)
+		if (opts->provider) {
 			ret = provider_ok(pool, opts->provider);
-		else
+			if (!ret)
+				ret = provider_probe(pool, opts->provider);
+		} else {
 			ret = choose_provider(pool);
+		}
 		if (ret == 0 && opts->provider)
 			pool->provider = opts->provider;
 		if (ret == -EREMOTEIO && (opts->flags & P2PMEM_POOL_ALLOW_HOST))

@@ -21,7 +21,7 @@ RIG_DISK_SIZE=${RIG_DISK_SIZE:-256M}
 RIG_CMB_MB=${RIG_CMB_MB:-64}
 RIG_MEMCARD_SIZE=${RIG_MEMCARD_SIZE:-256M}
 
-fabric_names() { printf '%s\n' switch split deep; }
+fabric_names() { printf '%s\n' switch split deep iommu-zen iommu-intel; }
 
 fabric_exists() {
 	local f
@@ -46,12 +46,14 @@ switch_down() {
 	printf '%s\n' -device "xio3130-downstream,id=$1,bus=$2,addr=$3,chassis=$4,slot=$4"
 }
 
-# nvme RUNDIR NAME BUS: an NVMe drive with a CMB and a fresh raw image
+# nvme RUNDIR NAME BUS [ADDR]: an NVMe drive with a CMB and a fresh raw image
+# (ADDR default 0; e.g. "0.0,multifunction=on" for function 0 of a device
+# with more functions)
 nvme() {
 	local img=$1/nvme-$2.img
 	truncate -s "$RIG_DISK_SIZE" "$img"
 	printf '%s\n' -drive "file=$img,if=none,id=drv-$2,format=raw,cache=unsafe" \
-		-device "nvme,id=nvme-$2,serial=p2pmem-$2,drive=drv-$2,cmb_size_mb=$RIG_CMB_MB,bus=$3,addr=0"
+		-device "nvme,id=nvme-$2,serial=p2pmem-$2,drive=drv-$2,cmb_size_mb=$RIG_CMB_MB,bus=$3,addr=${4:-0}"
 }
 
 # memcard RUNDIR BUS: a memory card (ivshmem BAR2 backed by host RAM).
@@ -62,7 +64,29 @@ nvme() {
 # cache back while the guest copied through it.
 memcard() {
 	printf '%s\n' -object "memory-backend-ram,id=memcard-mem,size=$RIG_MEMCARD_SIZE" \
-		-device "ivshmem-plain,id=memcard,memdev=memcard-mem,bus=$2,addr=0"
+		-device "ivshmem-plain,id=memcard,memdev=memcard-mem,bus=$2,addr=${3:-0}"
+}
+
+# intel_iommu: a VT-d IOMMU (ACPI DMAR table), translating by default in
+# Debian's kernels.  It must come before the PCI devices it translates: QEMU
+# fixes a device's DMA address space when the device is created.  Linux then
+# requests ACS (source validation, P2P request/completion redirect, upstream
+# forwarding) on every port that has an ACS capability: pcie-root-port has
+# one, the x3130 switch ports have none.  Interrupt remapping stays off (it
+# needs a split irqchip, which TCG does not have).
+intel_iommu() {
+	printf '%s\n' -device "intel-iommu,intremap=off"
+}
+
+# The CPU model and kernel parameters of a fabric: fabric_<name>_cpu and
+# fabric_<name>_append where a fabric needs them (default: QEMU's "max" CPU,
+# which the p2p rule treats like an Intel CPU: no host-bridge p2p unless the
+# host bridge is whitelisted).
+fabric_cpu() {
+	if declare -F "fabric_$1_cpu" >/dev/null; then "fabric_$1_cpu"; else echo max; fi
+}
+fabric_append() {
+	if declare -F "fabric_$1_append" >/dev/null; then "fabric_$1_append"; fi
 }
 
 # --- switch ------------------------------------------------------------------
@@ -144,4 +168,62 @@ fabric_deep() {
 	nvme "$1" a sw1-d0
 	memcard "$1" sw1-d1
 	nvme "$1" b sw0-d1
+}
+
+# --- iommu-zen ---------------------------------------------------------------
+# An IOMMU (VT-d, translating: DMA-FQ domains) on an AMD Zen CPU model (EPYC:
+# family 0x17, on which Linux allows p2p through the host bridge).  nvme a and
+# the memory card are two functions of one device below root port rp0; Linux
+# turns on ACS P2P redirect at rp0 because an IOMMU is present, so even they
+# meet only at the root complex.  nvme b is on its own root port.
+#
+#   00:00.0 host bridge (q35)
+#   00:02.0 pcie-root-port rp0, ACS SV RR CR UF --------- bus 01
+#   |   01:00.0 nvme a (function 0 of a multi-function device)
+#   |   01:00.1 ivshmem memory card (function 1)
+#   00:03.0 pcie-root-port rp1, ACS SV RR CR UF --------- bus 02
+#   |   02:00.0 nvme b
+#   00:1f.0/.2/.3 ICH9
+#
+# Expected (upstream rule): every pair through the host bridge, allowed (Zen);
+# a device's own CMB by bus address.  p2pmem.ko: the same, but a drive is
+# refused its own CMB while its DMA is translated (an IOVA would loop through
+# the root complex back into the BAR).
+fabric_iommu-zen_doc() { echo "IOMMU on, AMD Zen CPU: ACS redirect at a root port; host-bridge p2p through IOVAs"; }
+fabric_iommu-zen_cpu() { echo EPYC; }
+fabric_iommu-zen() {
+	intel_iommu
+	root_port rp0 0x2 1
+	nvme "$1" a rp0 "0.0,multifunction=on"
+	memcard "$1" rp0 0.1
+	root_port rp1 0x3 2
+	nvme "$1" b rp1
+}
+
+# --- iommu-intel -------------------------------------------------------------
+# The same devices on an Intel CPU model (Skylake-Server) and the q35 host
+# bridge, which is not on the kernel's whitelist: nothing may cross the root
+# complex.  Booted with pci=disable_acs_redir=0000:00:02.0, so nvme a and the
+# memory card meet at rp0 by bus address again.
+#
+#   00:00.0 host bridge (q35, 8086:29c0, not whitelisted)
+#   00:02.0 pcie-root-port rp0, ACS SV UF (redirect disabled) -- bus 01
+#   |   01:00.0 nvme a            01:00.1 ivshmem memory card
+#   00:03.0 pcie-root-port rp1, ACS SV RR CR UF --------- bus 02
+#   |   02:00.0 nvme b
+#   00:1f.0/.2/.3 ICH9
+#
+# Expected (upstream rule): a <-> memory card bus-addr (distance 2), a and b
+# refused.  p2pmem.ko: while a's DMA is translated its pages go through the
+# IOMMU, hence the host bridge: refused; with an identity domain, bus-addr.
+fabric_iommu-intel_doc() { echo "IOMMU on, Intel CPU, non-whitelisted host bridge; ACS redirect disabled at one root port"; }
+fabric_iommu-intel_cpu() { echo Skylake-Server; }
+fabric_iommu-intel_append() { echo "pci=disable_acs_redir=0000:00:02.0"; }
+fabric_iommu-intel() {
+	intel_iommu
+	root_port rp0 0x2 1
+	nvme "$1" a rp0 "0.0,multifunction=on"
+	memcard "$1" rp0 0.1
+	root_port rp1 0x3 2
+	nvme "$1" b rp1
 }

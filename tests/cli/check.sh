@@ -49,7 +49,14 @@ expect_exit 0 '"name": "p2pmem1"' -- fx kmod list -o json
 if fx kmod list | grep -q 06:00.0; then echo "FAIL: an offline provider is listed"; fails=$((fails + 1)); fi
 expect_exit 0 'provider  0000:04:00.0 \(memory, kmod, 200.0 MiB of 256.0 MiB free\)' -- fx kmod check /dev/nvme1n1
 # IOMMU: the same answer, with what translation means.
-expect_exit 0 '0000:04:00.0 is in IOMMU group 1 \(DMA\): DMA through the host bridge is translated' -- fx iommu check --provider 0000:03:00.0 /dev/nvme1n1
-expect_exit 1 '0000:05:00.0 is in IOMMU group 2 \(identity\): DMA addresses are not translated' -- fx iommu check --provider 0000:03:00.0 /dev/nvme2n1
+expect_exit 0 '0000:04:00.0 is in IOMMU group 1 \(DMA\): its DMA addresses are IOVAs' -- fx iommu check --provider 0000:03:00.0 /dev/nvme1n1
+expect_exit 1 '0000:05:00.0 is in IOMMU group 2 \(identity\): its DMA addresses are not translated' -- fx iommu check --provider 0000:03:00.0 /dev/nvme2n1
+# p2pmem.ko providers: check says what the module will do with translated
+# clients, and how to fix it; the automatic choice skips what it refuses.
+expect_exit 1 'translated by the IOMMU \(DMA-FQ domain\) and p2pmem.ko.s memory is mapped like RAM.*p2pmem.ko refuses.*iommu=pt.*/sys/kernel/iommu_groups/1/type' -- fx iommu-kmod check --provider 0000:04:00.0 /dev/nvme1n1
+expect_exit 1 'p2pmem.ko refuses it: 0000:03:00.0.s DMA is translated by the IOMMU' -- fx iommu-kmod check --provider 0000:03:00.0 /dev/nvme0n1
+expect_exit 0 'provider  0000:05:00.0 \(nvme-cmb, upstream' -- fx iommu-kmod check /dev/nvme0n1 /dev/nvme1n1
+expect_exit 0 'verdict   usable: distance 0, map type bus-addr' -- fx iommu-kmod check --provider 0000:08:00.0 /dev/nvme2n1
+expect_exit 1 'iommu=pt does not clear it' -- fx iommu-kmod check --provider 0000:0b:00.1 /dev/nvme5n1
 expect_exit 0 'iommu=1\(DMA\)' -- fx iommu topo
 finish

@@ -49,6 +49,7 @@ expect=$(rig_expected_ab)
 got=$(grep "^distance $a $b " /tmp/kdist | cut -d' ' -f4-5)
 case "$expect" in
 ok*) [ "$got" = "${expect#ok } bus-addr" ] || fail "$a <-> $b: '$got', the fabric says $expect" ;;
+hb*) [ "$got" = "${expect#hb } host-bridge" ] || fail "$a <-> $b: '$got', the fabric says $expect" ;;
 refused) [ "$got" = "-1 not-supported" ] || fail "$a <-> $b: '$got', the fabric says refused" ;;
 esac
 kmod_unload

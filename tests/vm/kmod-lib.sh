@@ -25,7 +25,9 @@ kmod_load() {
 	insmod "$KMOD_DIR/p2pmem.ko" "$@" || fail "insmod p2pmem.ko $* failed"
 }
 
-# Unload the test module and p2pmem.ko if loaded; unbind the memory card first.
+# Unload the test module and p2pmem.ko if loaded; unbind the memory card first
+# and forget its driver_override, so that the next load does not bind it by
+# itself (a test that wants it a provider calls kmod_bind).
 kmod_unload() {
 	grep -q '^p2pmem_test ' /proc/modules && rmmod p2pmem_test
 	if grep -q '^p2pmem ' /proc/modules; then
@@ -34,6 +36,9 @@ kmod_unload() {
 		done
 		rmmod p2pmem || fail "rmmod p2pmem failed"
 	fi
+	for d in "$SYS_PCI"/*; do
+		[ "$(cat "$d/driver_override" 2>/dev/null)" = p2pmem_pci ] && echo >"$d/driver_override"
+	done
 	return 0
 }
 

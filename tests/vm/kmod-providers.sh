@@ -8,7 +8,7 @@
 # as the uapi header says, /dev/p2pmemN mode 0600 root, the BAR uncached
 # (uncached-minus) in the PAT memtype list.  The memory card maps whole
 # 512 KiB folios (folio_size; a 4 KiB mapping holds one).  rmmod is clean.
-# rig: fabrics=all kernels=stock,debug@deep,p2pdma
+# rig: fabrics=switch,split,deep kernels=stock,debug@deep,p2pdma
 # shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
 . /tests/kmod-lib.sh
 need_kmod

@@ -10,7 +10,7 @@
 # not reach the BAR, DMA forced through swiotlb.  A non-prefetchable BAR is
 # refused, and with force=1 taken only if it holds a 2 MiB block.  rmmod is
 # refused while a mapping lives.  Every refusal counts in stats/failures.
-# rig: fabrics=all kernels=stock,debug@switch,p2pdma
+# rig: fabrics=switch,split,deep kernels=stock,debug@switch,p2pdma
 # shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
 . /tests/kmod-lib.sh
 need_kmod
