@@ -9,7 +9,8 @@
 #   - `p2pmem check` to the expected verdict (map type and distance, or
 #     refused),
 #   - p2pmem.ko (for its providers) to the same answer: it accepts or
-#     refuses the clients (EREMOTEIO),
+#     refuses the clients (EREMOTEIO); the kernel (for upstream's): its
+#     O_DIRECT into upstream's memory works or fails with EREMOTEIO,
 #   - `p2pmem copy --provider` to it: exit 0 with every destination byte
 #     equal to the source (compared here, not with --verify), or exit 2
 #     with the destination untouched.
@@ -125,6 +126,17 @@ iommu_case() {
 			kmod-buf -d "$node" -c "$(echo "$cl" | tr ' ' ',')" -s 64K map >/tmp/kb.out 2>&1 ||
 				fail "$label: p2pmem.ko refused what check accepts: $(tail -n 3 /tmp/kb.out); dmesg: $(dmesg | tail -n 3)"
 		fi
+	fi
+
+	# 2'. The kernel agrees, for upstream's providers: one O_DIRECT read
+	# into a buffer from upstream's allocate, and written out (p2p-copy:
+	# exit 0, or 3 for EREMOTEIO).
+	if [ "$backend" = upstream ]; then
+		p2p-copy -q -p -c 64K -b "$pbdf" "$na" "$dst" >/tmp/p2p.out 2>&1
+		krc=$?
+		if [ "$want" = refused ]; then kwant=3; else kwant=0; fi
+		[ $krc -eq $kwant ] ||
+			fail "$label: the kernel's O_DIRECT through upstream's memory: exit $krc, expected $kwant (0 ok, 3 EREMOTEIO): $(tail -n 2 /tmp/p2p.out)"
 	fi
 
 	# 3. The copy, compared byte for byte here (a refused one must leave the

@@ -105,6 +105,7 @@ kmod_provider "$mc" >/dev/null && fail "BAR0 (not prefetchable) became a provide
 dmesg | grep -q "BAR0 is not prefetchable: refusing it" || fail "no refusal logged for BAR0"
 say "  log: $(dmesg | grep -m1 'BAR0 is not prefetchable' | sed 's/^\[[^]]*\] //')"
 kmod_load force=1 bar=0
+kmod_bind "$mc" || true	# the probe must fail: the BAR holds no block
 dmesg | grep -q "BAR0 is not prefetchable; using it because force=1" || fail "force=1 not honoured"
 dmesg | grep -q "holds no 2048 KiB-aligned block" || fail "a 256-byte BAR0 was not refused"
 kmod_provider "$mc" >/dev/null && fail "a 256-byte BAR0 became a provider"
