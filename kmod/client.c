@@ -10,6 +10,7 @@
  */
 #define pr_fmt(fmt) "p2pmem: " fmt
 
+#include <linux/dma-mapping.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 
@@ -65,8 +66,13 @@ static void p2pmem_put_clients(struct pci_dev **pdevs, int n)
  * @map: out (may be NULL): how the clients reach the memory.
  *	%P2PMEM_MAP_BUS_ADDR: give them p2pmem_virt_to_bus() addresses;
  *	%P2PMEM_MAP_HOST_BRIDGE: their DMA goes through the root complex,
- *	map the memory for each client with the DMA API (dma_map_sg() and
- *	friends: behind an IOMMU that yields an IOVA).
+ *	map the memory for each client with p2pmem_dma_map() (behind an
+ *	IOMMU that yields an IOVA).  The answer is for the pages as another
+ *	driver's DMA mapping sees them (block I/O on them), which on kernels
+ *	without P2PDMA is like RAM: behind a translating IOMMU every client
+ *	then goes through the host bridge, and the provider's own function
+ *	is refused.  A client that puts p2pmem_dma_map() addresses in its
+ *	own descriptors follows the distance rule alone.
  *
  * Applies the P2PDMA distance rule and p2pmem's DMA fences (swiotlb
  * bouncing, translating IOMMUs, DMA address offsets).
@@ -310,10 +316,9 @@ EXPORT_SYMBOL_GPL(p2pmem_free);
  * @p: the provider
  * @addr: an address inside memory allocated from @p
  *
- * Valid for clients that reach @p by bus address (map type
- * %P2PMEM_MAP_BUS_ADDR from p2pmem_distance_many() or p2pmem_find_many()):
- * those behind a translating IOMMU, or whose path goes through the host
- * bridge, need a DMA API mapping of the memory instead.
+ * Valid for clients that reach @p by bus address; p2pmem_dma_map() gives
+ * each client the address for its own path (the bus address, or a DMA API
+ * mapping through the host bridge).
  *
  * Context: any context.
  * Return: the bus address to give a client for @addr, or 0 if @addr is not
@@ -327,6 +332,94 @@ pci_bus_addr_t p2pmem_virt_to_bus(struct p2pmem_dev *p, void *addr)
 	return p->phys + (addr - p->kaddr);
 }
 EXPORT_SYMBOL_GPL(p2pmem_virt_to_bus);
+
+/**
+ * p2pmem_dma_map - the DMA address a client puts in its own descriptors
+ * @p: the provider
+ * @client: the device that does the DMA (or a child of its PCI function)
+ * @addr: provider memory, from p2pmem_alloc()
+ * @size: bytes from @addr
+ * @dir: direction of the DMA
+ * @map: out: the path, to give p2pmem_dma_unmap()
+ *
+ * For a client that programs the address itself, the distance rule alone
+ * decides, as upstream's pci_p2pdma_map_type() does: below a common
+ * upstream bridge with no ACS redirect the address is the bus address (the
+ * requests turn at that bridge and never reach the IOMMU, translating or
+ * not; this includes a device's own memory); through the host bridge it is
+ * a DMA API mapping of the BAR range (dma_map_resource(): an IOVA mapped as
+ * MMIO behind a translating IOMMU, the physical address otherwise).
+ * Memory whose pages another driver maps (block I/O on them) takes the
+ * path p2pmem_distance_many() reports instead.
+ *
+ * Context: process context.
+ * Return: the DMA address, or DMA_MAPPING_ERROR (*@map then
+ * %P2PMEM_MAP_NOT_SUPPORTED) when @client cannot reach @p, @addr..@size is
+ * not @p's memory, or the mapping fails.
+ */
+dma_addr_t p2pmem_dma_map(struct p2pmem_dev *p, struct device *client,
+			  void *addr, size_t size, enum dma_data_direction dir,
+			  enum p2pmem_map_type *map)
+{
+	dma_addr_t dma = DMA_MAPPING_ERROR;
+	enum p2pmem_map_type m;
+	struct pci_dev *pdev;
+	phys_addr_t phys;
+
+	*map = P2PMEM_MAP_NOT_SUPPORTED;
+	if (!addr || !size || addr < p->kaddr || size > p->size ||
+	    addr - p->kaddr > p->size - size)
+		return DMA_MAPPING_ERROR;
+	pdev = p2pmem_find_parent_pci_dev(client);
+	if (!pdev)
+		return DMA_MAPPING_ERROR;
+	phys = p->phys + (addr - p->kaddr);
+	if (p2pmem_pci_distance(p->pdev, pdev, &m, false) < 0)
+		goto put_pdev;
+	if (m == P2PMEM_MAP_BUS_ADDR) {
+		/* Bus address == CPU address: enforced at registration. */
+		dma = phys;
+	} else {
+		/* The PCI function: a child device may have no DMA mask. */
+		dma = dma_map_resource(&pdev->dev, phys, size, dir, 0);
+		if (dma_mapping_error(&pdev->dev, dma))
+			goto put_pdev;
+	}
+	*map = m;
+put_pdev:
+	pci_dev_put(pdev);
+	return dma;
+}
+EXPORT_SYMBOL_GPL(p2pmem_dma_map);
+
+/**
+ * p2pmem_dma_unmap - undo p2pmem_dma_map()
+ * @client: the device given to p2pmem_dma_map()
+ * @dma: the address it returned
+ * @size: the size given to it
+ * @dir: the direction given to it
+ * @map: the path it returned
+ *
+ * Context: process context.
+ */
+void p2pmem_dma_unmap(struct device *client, dma_addr_t dma, size_t size,
+		      enum dma_data_direction dir, enum p2pmem_map_type map)
+{
+	struct pci_dev *pdev;
+
+	if (map != P2PMEM_MAP_HOST_BRIDGE)
+		return;		/* a bus address maps nothing */
+	pdev = p2pmem_find_parent_pci_dev(client);
+	if (!pdev) {
+		/* A caller bug, but not worth a WARN (panic_on_warn). */
+		dev_err(client, "p2pmem: %s() of a device with no PCI function: not the one mapped\n",
+			__func__);
+		return;
+	}
+	dma_unmap_resource(&pdev->dev, dma, size, dir, 0);
+	pci_dev_put(pdev);
+}
+EXPORT_SYMBOL_GPL(p2pmem_dma_unmap);
 
 /**
  * p2pmem_alloc_sgl - allocate peer-to-peer memory as a scatterlist

@@ -18,6 +18,7 @@
 #ifndef _P2PMEM_CLIENT_H
 #define _P2PMEM_CLIENT_H
 
+#include <linux/dma-direction.h>
 #include <linux/list.h>
 #include <linux/pci.h>
 #include <linux/scatterlist.h>
@@ -64,6 +65,11 @@ const char *p2pmem_name(struct p2pmem_dev *p);
 void *p2pmem_alloc(struct p2pmem_dev *p, size_t size);
 void p2pmem_free(struct p2pmem_dev *p, void *addr, size_t size);
 pci_bus_addr_t p2pmem_virt_to_bus(struct p2pmem_dev *p, void *addr);
+dma_addr_t p2pmem_dma_map(struct p2pmem_dev *p, struct device *client,
+			  void *addr, size_t size, enum dma_data_direction dir,
+			  enum p2pmem_map_type *map);
+void p2pmem_dma_unmap(struct device *client, dma_addr_t dma, size_t size,
+		      enum dma_data_direction dir, enum p2pmem_map_type map);
 struct scatterlist *p2pmem_alloc_sgl(struct p2pmem_dev *p,
 				     unsigned int *nents, u32 length);
 void p2pmem_free_sgl(struct p2pmem_dev *p, struct scatterlist *sgl);

@@ -40,6 +40,10 @@
  *   slow_remove_ms=N     the hold_kb removal callback first sleeps N ms (a
  *                        test unloads this module meanwhile: unloading
  *                        must wait for the callback)
+ *   dmamap="P,C ..."     for each p2pmem.ko provider P and client C:
+ *                        allocate 64 KiB, p2pmem_dma_map() it for C, print
+ *                          p2pmem_test: dmamap P C MAP DMA PHYS
+ *                        (DMA "error" when refused), unmap, free
  *   aer=P                call the PCI error handlers of P's driver as AER
  *                        recovery would (frozen link, slot reset, resume):
  *                          p2pmem_test: aer P detected=R state=S
@@ -56,6 +60,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/swiotlb.h>
@@ -89,6 +94,9 @@ MODULE_PARM_DESC(misuse, "check that p2pmem_free() refuses what is not an alloca
 static unsigned int slow_remove_ms;
 module_param(slow_remove_ms, uint, 0444);
 MODULE_PARM_DESC(slow_remove_ms, "sleep this long in the removal callback first");
+static char *dmamap;
+module_param(dmamap, charp, 0444);
+MODULE_PARM_DESC(dmamap, "provider,client BDF pairs to p2pmem_dma_map() for");
 static char *aer;
 module_param(aer, charp, 0444);
 MODULE_PARM_DESC(aer, "BDF of a device whose PCI error handlers to call");
@@ -161,6 +169,68 @@ static void run_pairs(void)
 			}
 #endif
 		}
+		pci_dev_put(p);
+		pci_dev_put(c);
+	}
+	kfree(buf);
+}
+
+/* One dmamap pair: provider function @pp, client @c. */
+static void run_dmamap_one(struct pci_dev *pp, struct pci_dev *c)
+{
+	struct p2pmem_dev *p = p2pmem_find_by_pci(pp);
+	enum p2pmem_map_type map;
+	size_t size = SZ_64K;
+	dma_addr_t dma;
+	void *addr;
+
+	if (!p) {
+		pr_err("dmamap FAIL %s: no p2pmem.ko provider\n", pci_name(pp));
+		return;
+	}
+	addr = p2pmem_alloc(p, size);
+	if (!addr) {
+		pr_err("dmamap FAIL %s: cannot allocate\n", p2pmem_name(p));
+		goto put;
+	}
+	dma = p2pmem_dma_map(p, &c->dev, addr, size, DMA_BIDIRECTIONAL, &map);
+	if (dma == DMA_MAPPING_ERROR)
+		pr_info("dmamap %s %s %s error %#llx\n", pci_name(pp), pci_name(c),
+			map_name(map), (u64)p2pmem_virt_to_bus(p, addr));
+	else
+		pr_info("dmamap %s %s %s %#llx %#llx\n", pci_name(pp), pci_name(c),
+			map_name(map), (u64)dma, (u64)p2pmem_virt_to_bus(p, addr));
+	if (dma != DMA_MAPPING_ERROR)
+		p2pmem_dma_unmap(&c->dev, dma, size, DMA_BIDIRECTIONAL, map);
+	p2pmem_free(p, addr, size);
+put:
+	p2pmem_put(p);
+}
+
+static void run_dmamap(void)
+{
+	char *buf, *cur, *tok, *comma;
+	struct pci_dev *p, *c;
+
+	buf = kstrdup(dmamap, GFP_KERNEL);
+	if (!buf)
+		return;
+	cur = buf;
+	while ((tok = strsep(&cur, " ;\n"))) {
+		if (!*tok)
+			continue;
+		comma = strchr(tok, ',');
+		if (!comma) {
+			pr_err("bad dmamap pair '%s' (want PROVIDER,CLIENT)\n", tok);
+			continue;
+		}
+		*comma = 0;
+		p = get_bdf(tok);
+		c = get_bdf(comma + 1);
+		if (p && c)
+			run_dmamap_one(p, c);
+		else
+			pr_err("dmamap %s,%s: no such PCI function\n", tok, comma + 1);
 		pci_dev_put(p);
 		pci_dev_put(c);
 	}
@@ -611,6 +681,8 @@ static int __init p2pmem_test_init(void)
 
 	if (pairs)
 		run_pairs();
+	if (dmamap)
+		run_dmamap();
 
 	if (fence) {
 		pdev = get_bdf(fence);

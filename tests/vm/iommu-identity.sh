@@ -25,24 +25,25 @@ iommu_fabric_state
 
 case "$RIG_FABRIC" in
 iommu-zen)
-	iommu_case mc ab 8 "host-bridge 6"
-	iommu_case a ab 8 "host-bridge 4"
-	iommu_case b ab 8 "host-bridge 4"
-	iommu_case a a 8 "bus-addr 0"
-	iommu_case b a 8 "host-bridge 4"
+	iommu_case mc ab 4 "host-bridge 6"
+	iommu_case a ab 4 "host-bridge 4"
+	iommu_case b ab 4 "host-bridge 4"
+	iommu_case a a 4 "bus-addr 0"
+	iommu_case b a 4 "host-bridge 4"
 	iommu_case mc a 32 "host-bridge 2"
 	iommu_auto "$a"
 	;;
 iommu-intel)
-	iommu_case mc ab 8 refused
-	iommu_case a ab 8 refused
-	iommu_case b ab 8 refused
-	iommu_case a a 8 "bus-addr 0"
-	iommu_case b a 8 refused
+	iommu_case mc ab 4 refused
+	iommu_case a ab 4 refused
+	iommu_case b ab 4 refused
+	iommu_case a a 4 "bus-addr 0"
+	iommu_case b a 4 refused
 	iommu_case mc a 32 "bus-addr 2"
 	iommu_auto host
 	;;
 esac
+iommu_dmamap
 iommu_set_domain DMA-FQ
 kmod_unload
 say "$cases cases, $copies copies compared byte for byte"
