@@ -56,7 +56,7 @@ $(B)/p2pmem: $(CLI_OBJS) $(B)/libp2pmem.a
 
 # The kernel module's distance rule, built for userspace against a shim.
 $(B)/tests/unit/kmod_distance: tests/unit/kmod_distance.c kmod/distance.c \
-		kmod/distance.h $(wildcard tests/kshim/*.h tests/kshim/linux/*.h) \
+		kmod/distance.h kmod/include/p2pmem_client.h $(wildcard tests/kshim/*.h tests/kshim/linux/*.h) \
 		tests/unit/unit.h tests/unit/cases.h $(B)/libp2pmem.a
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Itests/unit \

@@ -21,6 +21,14 @@ typedef uint16_t u16;
 typedef uint32_t u32;
 typedef uint64_t u64;
 typedef uint64_t pci_bus_addr_t;
+typedef uint64_t dma_addr_t;
+
+enum dma_data_direction {
+	DMA_BIDIRECTIONAL = 0,
+	DMA_TO_DEVICE = 1,
+	DMA_FROM_DEVICE = 2,
+	DMA_NONE = 3,
+};
 
 #define CONFIG_X86 1
 #define BIT(n) (1UL << (n))
