@@ -83,6 +83,19 @@ static const char *cfg_state_name(enum p2pmem_cfg_state s)
 	return "malformed";
 }
 
+/* {"group": N, "type": "DMA-FQ"}, or null without an IOMMU. */
+static json_object *json_iommu(const struct p2pmem_pci_dev *dev)
+{
+	json_object *io;
+
+	if (p2pmem_pci_dev_iommu_group(dev) < 0)
+		return NULL;
+	io = json_object_new_object();
+	json_object_object_add(io, "group", json_object_new_int(p2pmem_pci_dev_iommu_group(dev)));
+	json_object_object_add(io, "type", jstr_or_null(p2pmem_pci_dev_iommu_type(dev)));
+	return io;
+}
+
 static json_object *json_dev(const struct p2pmem_pci_dev *dev)
 {
 	json_object *o = json_object_new_object(), *children = json_object_new_array();
@@ -115,15 +128,7 @@ static json_object *json_dev(const struct p2pmem_pci_dev *dev)
 	} else {
 		json_object_object_add(o, "acs", NULL);
 	}
-	if (p2pmem_pci_dev_iommu_group(dev) >= 0) {
-		json_object *io = json_object_new_object();
-
-		json_object_object_add(io, "group", json_object_new_int(p2pmem_pci_dev_iommu_group(dev)));
-		json_object_object_add(io, "type", jstr_or_null(p2pmem_pci_dev_iommu_type(dev)));
-		json_object_object_add(o, "iommu", io);
-	} else {
-		json_object_object_add(o, "iommu", NULL);
-	}
+	json_object_object_add(o, "iommu", json_iommu(dev));
 	json_object_object_add(o, "provider", p ? json_provider(p) : NULL);
 	json_object_object_add(o, "devices", json_devnames(dev));
 	for (c = p2pmem_pci_dev_first_child(dev); c; c = p2pmem_pci_dev_next_sibling(c))
@@ -183,6 +188,9 @@ static int json_check(const struct check_result *r)
 		json_object_array_add(clients, json_object_new_string(p2pmem_pci_dev_bdf(r->clients[i])));
 	json_object_object_add(root, "provider", v ? json_object_new_string(
 		p2pmem_pci_dev_bdf(p2pmem_verdict_provider(v))) : NULL);
+	json_object_object_add(root, "backend", v && p2pmem_pci_dev_provider(p2pmem_verdict_provider(v)) ?
+		json_object_new_string(p2pmem_provider_backend(
+			p2pmem_pci_dev_provider(p2pmem_verdict_provider(v)))) : NULL);
 	json_object_object_add(root, "clients", clients);
 	json_object_object_add(root, "usable", json_object_new_boolean(r->usable));
 	json_object_object_add(root, "distance", v ? json_distance(v) : NULL);
@@ -202,6 +210,7 @@ static int json_check(const struct check_result *r)
 			p2pmem_map_type_name(p2pmem_verdict_client_map_type(v, i))));
 		json_object_object_add(c, "path", json_path(v, i));
 		json_object_object_add(c, "acs_redirect", acs[0] ? json_object_new_string(acs) : NULL);
+		json_object_object_add(c, "iommu", json_iommu(r->clients[i]));
 		json_object_array_add(per_client, c);
 	}
 	json_object_object_add(root, "path", paths);

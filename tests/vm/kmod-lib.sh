@@ -86,6 +86,17 @@ kmod_wait_provider() {
 	return 1
 }
 
+# kmod_wait_state P2PMEMN STATE SECS WHAT: wait until the provider's state is
+# STATE; after SECS seconds fail, saying it is still not so SECS s after WHAT.
+kmod_wait_state() {
+	i=0
+	while [ "$(kattr "$1" state)" != "$2" ]; do
+		[ $i -lt $(($3 * 10)) ] || fail "$1 still $(kattr "$1" state) $3 s after $4"
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 # attr P2PMEMN NAME: one sysfs attribute of a provider.
 kattr() { cat "$CLASS/$1/$2"; }
 

@@ -92,7 +92,7 @@ done
 say "5. 4 processes mapping 512 KiB folios: $(cat /tmp/ml0 /tmp/ml1 /tmp/ml2 /tmp/ml3 | grep -o 'loops [0-9]*' | tr '\n' ' ')"
 
 # 6. bg_zero=0: every mmap clears all it takes, synchronously.
-if [ "$RIG_KERNEL" != p2pdma ]; then
+if rig_no_p2pdma; then
 	kmod_load bg_zero=0
 	pb=$(kmod_wait_provider "$b" nvme-cmb) || fail "no CMB provider for $b"
 	size=$(kattr "$pb" size)

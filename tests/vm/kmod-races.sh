@@ -17,7 +17,6 @@ need_kmod
 
 rig_pair
 mc=$(kmod_memcard) || fail "no memory card"
-no_p2pdma() { [ "$RIG_KERNEL" != p2pdma ]; }
 # A failing step must not leave a pin holder behind (the boot would hang).
 trap 'touch /tmp/release' EXIT
 rounds=3
@@ -81,7 +80,7 @@ while [ $r -lt $rounds ]; do
 	r=$((r + 1))
 done
 
-if no_p2pdma; then
+if rig_no_p2pdma; then
 	# 2. mmap loop on a CMB while its drive is unbound.
 	r=0
 	while [ $r -lt $rounds ]; do

@@ -38,12 +38,7 @@ wait_line /tmp/loop.out READY || fail "loop did not start: $(cat /tmp/loop.out)"
 sleep 0.5
 t0=$(now_ms)
 echo 1 >"/sys/class/nvme/$cb/reset_controller" || fail "reset of $cb failed"
-i=0
-while [ "$(kattr "$pb" state)" != offline ]; do
-	[ $i -lt 50 ] || fail "$pb still $(kattr "$pb" state) 5 s after the reset"
-	sleep 0.1
-	i=$((i + 1))
-done
+kmod_wait_state "$pb" offline 5 "the reset"
 say "reset of $cb: $pb offline within $(($(now_ms) - t0)) ms"
 wait "$pid"
 rc=$?
@@ -53,12 +48,7 @@ grep -q 'stopped after\|SIGBUS after' /tmp/loop.out || fail "the loop did not st
 dmesg | grep -E 'p2pmem' | sed 's/^\[[^]]*\] /  log: /'
 dmesg | grep -q "$pb: offline: NVMe controller reset disabled its CMB" || fail "no offline message"
 # Every page is back: the provider returns by itself.
-i=0
-while [ "$(kattr "$pb" state)" != online ]; do
-	[ $i -lt 100 ] || fail "$pb still $(kattr "$pb" state) 10 s after its pages came back"
-	sleep 0.1
-	i=$((i + 1))
-done
+kmod_wait_state "$pb" online 10 "its pages came back"
 dmesg | grep -q "$pb is online again" || fail "no log line for $pb coming back"
 say "after the reset: $(dmesg | grep -m1 'is online again' | sed 's/^\[[^]]*\] //')"
 
