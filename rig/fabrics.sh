@@ -191,7 +191,11 @@ fabric_deep() {
 # the root complex back into the BAR).
 fabric_iommu-zen_doc() { echo "IOMMU on, AMD Zen CPU: ACS redirect at a root port; host-bridge p2p through IOVAs"; }
 fabric_iommu-zen_cpu() { echo EPYC; }
-fabric_iommu-zen() {
+fabric_iommu-zen() { iommu_devices "$1"; }
+
+# The devices of both iommu-* fabrics: VT-d first, then nvme a and the memory
+# card as functions 0 and 1 of one device on rp0, nvme b on rp1.
+iommu_devices() {
 	intel_iommu
 	root_port rp0 0x2 1
 	nvme "$1" a rp0 "0.0,multifunction=on"
@@ -219,11 +223,4 @@ fabric_iommu-zen() {
 fabric_iommu-intel_doc() { echo "IOMMU on, Intel CPU, non-whitelisted host bridge; ACS redirect disabled at one root port"; }
 fabric_iommu-intel_cpu() { echo Skylake-Server; }
 fabric_iommu-intel_append() { echo "pci=disable_acs_redir=0000:00:02.0"; }
-fabric_iommu-intel() {
-	intel_iommu
-	root_port rp0 0x2 1
-	nvme "$1" a rp0 "0.0,multifunction=on"
-	memcard "$1" rp0 0.1
-	root_port rp1 0x3 2
-	nvme "$1" b rp1
-}
+fabric_iommu-intel() { iommu_devices "$1"; }

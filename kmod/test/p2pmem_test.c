@@ -132,14 +132,33 @@ static const char *map_name(enum p2pmem_map_type map)
 	}
 }
 
-static void run_pairs(void)
+/* The distance rule's answer (and upstream's) for provider @p, client @c. */
+static void run_pair(struct pci_dev *p, struct pci_dev *c)
 {
-	char *buf, *cur, *tok, *comma;
-	struct pci_dev *p, *c;
 	enum p2pmem_map_type map;
 	int dist;
 
-	buf = kstrdup(pairs, GFP_KERNEL);
+	dist = p2pmem_pci_distance(p, c, &map, false);
+	pr_info("distance %s %s %d %s\n", pci_name(p), pci_name(c), dist,
+		map_name(map));
+#ifdef CONFIG_PCI_P2PDMA
+	{
+		struct device *d = &c->dev;
+
+		pr_info("upstream %s %s %d\n", pci_name(p), pci_name(c),
+			pci_p2pdma_distance_many(p, &d, 1, false));
+	}
+#endif
+}
+
+/* Call @fn for each "PROVIDER,CLIENT" BDF pair of @list (space or ';'). */
+static void walk_pairs(const char *list,
+		       void (*fn)(struct pci_dev *p, struct pci_dev *c))
+{
+	char *buf, *cur, *tok, *comma;
+	struct pci_dev *p, *c;
+
+	buf = kstrdup(list, GFP_KERNEL);
 	if (!buf)
 		return;
 	cur = buf;
@@ -154,21 +173,10 @@ static void run_pairs(void)
 		*comma = 0;
 		p = get_bdf(tok);
 		c = get_bdf(comma + 1);
-		if (!p || !c) {
+		if (p && c)
+			fn(p, c);
+		else
 			pr_err("pair %s,%s: no such PCI function\n", tok, comma + 1);
-		} else {
-			dist = p2pmem_pci_distance(p, c, &map, false);
-			pr_info("distance %s %s %d %s\n", pci_name(p), pci_name(c),
-				dist, map_name(map));
-#ifdef CONFIG_PCI_P2PDMA
-			{
-				struct device *d = &c->dev;
-
-				pr_info("upstream %s %s %d\n", pci_name(p), pci_name(c),
-					pci_p2pdma_distance_many(p, &d, 1, false));
-			}
-#endif
-		}
 		pci_dev_put(p);
 		pci_dev_put(c);
 	}
@@ -176,7 +184,7 @@ static void run_pairs(void)
 }
 
 /* One dmamap pair: provider function @pp, client @c. */
-static void run_dmamap_one(struct pci_dev *pp, struct pci_dev *c)
+static void run_dmamap(struct pci_dev *pp, struct pci_dev *c)
 {
 	struct p2pmem_dev *p = p2pmem_find_by_pci(pp);
 	enum p2pmem_map_type map;
@@ -205,36 +213,6 @@ static void run_dmamap_one(struct pci_dev *pp, struct pci_dev *c)
 	p2pmem_free(p, addr, size);
 put:
 	p2pmem_put(p);
-}
-
-static void run_dmamap(void)
-{
-	char *buf, *cur, *tok, *comma;
-	struct pci_dev *p, *c;
-
-	buf = kstrdup(dmamap, GFP_KERNEL);
-	if (!buf)
-		return;
-	cur = buf;
-	while ((tok = strsep(&cur, " ;\n"))) {
-		if (!*tok)
-			continue;
-		comma = strchr(tok, ',');
-		if (!comma) {
-			pr_err("bad dmamap pair '%s' (want PROVIDER,CLIENT)\n", tok);
-			continue;
-		}
-		*comma = 0;
-		p = get_bdf(tok);
-		c = get_bdf(comma + 1);
-		if (p && c)
-			run_dmamap_one(p, c);
-		else
-			pr_err("dmamap %s,%s: no such PCI function\n", tok, comma + 1);
-		pci_dev_put(p);
-		pci_dev_put(c);
-	}
-	kfree(buf);
 }
 
 static int get_clients(struct device **devs)
@@ -680,9 +658,9 @@ static int __init p2pmem_test_init(void)
 	debugfs_create_file("pte", 0600, debug_dir, NULL, &pte_fops);
 
 	if (pairs)
-		run_pairs();
+		walk_pairs(pairs, run_pair);
 	if (dmamap)
-		run_dmamap();
+		walk_pairs(dmamap, run_dmamap);
 
 	if (fence) {
 		pdev = get_bdf(fence);

@@ -18,16 +18,8 @@ rig_pair
 expect=$(rig_expected_ab)
 mc=$(kmod_memcard) || fail "no memory card"
 
-# p2pmem.ko: the memory card everywhere, the CMBs without P2PDMA (on the
-# P2PDMA kernel they stay upstream's).
 need_kmod
-kmod_load
-kmod_bind "$mc" || fail "cannot bind the memory card $mc to p2pmem_pci"
-kmod_wait_provider "$mc" memory >/dev/null || fail "no memory card provider"
-if rig_no_p2pdma; then
-	kmod_wait_provider "$a" nvme-cmb >/dev/null || fail "no CMB provider for $a"
-	kmod_wait_provider "$b" nvme-cmb >/dev/null || fail "no CMB provider for $b"
-fi
+kmod_providers_up "$mc"
 p2pmem list
 
 # A fresh pattern on nvme a's first 32 MiB.

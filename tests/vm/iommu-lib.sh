@@ -26,13 +26,7 @@ need_p2pmem
 iommu_setup() {
 	rig_pair
 	mc=$(kmod_memcard) || fail "no memory card"
-	kmod_load
-	kmod_bind "$mc" || fail "cannot bind the memory card $mc"
-	kmod_wait_provider "$mc" memory >/dev/null || fail "no memory card provider"
-	if rig_no_p2pdma; then
-		kmod_wait_provider "$a" nvme-cmb >/dev/null || fail "no CMB provider for $a"
-		kmod_wait_provider "$b" nvme-cmb >/dev/null || fail "no CMB provider for $b"
-	fi
+	kmod_providers_up "$mc"
 	cases=0
 	copies=0
 }
@@ -50,19 +44,25 @@ iommu_show() {
 	p2pmem topo
 }
 
-# provider_backend BDF: "upstream" or "kmod", as `p2pmem list` says.
-provider_backend() {
-	p2pmem list -o json >/tmp/list.json || return 1
-	n=$(jget /tmp/list.json providers.#) || return 1
+# jfind FILE ARRAY KEY VALUE FIELD: FIELD of the element of ARRAY (a jget
+# path) in the JSON FILE whose KEY is VALUE; exit 1 if none.
+jfind() {
+	n=$(jget "$1" "$2.#") || return 1
 	i=0
 	while [ "$i" -lt "$n" ]; do
-		if [ "$(jget /tmp/list.json "providers.$i.bdf")" = "$1" ]; then
-			jget /tmp/list.json "providers.$i.backend"
+		if [ "$(jget "$1" "$2.$i.$3")" = "$4" ]; then
+			jget "$1" "$2.$i.$5"
 			return
 		fi
 		i=$((i + 1))
 	done
 	return 1
+}
+
+# provider_backend BDF: "upstream" or "kmod", as `p2pmem list` says.
+provider_backend() {
+	p2pmem list -o json >/tmp/list.json || return 1
+	jfind /tmp/list.json providers bdf "$1" backend
 }
 
 # same_bytes DEV OFFSET_MIB MIB: the region equals /tmp/pattern.
@@ -205,16 +205,7 @@ iommu_auto() {
 # (KEY e.g. acs.ctrl, acs.redirect, iommu.type).
 topo_port() {
 	p2pmem topo -o json >/tmp/topo.json || return 1
-	n=$(jget /tmp/topo.json host_bridges.0.children.#) || return 1
-	i=0
-	while [ "$i" -lt "$n" ]; do
-		if [ "$(jget /tmp/topo.json "host_bridges.0.children.$i.bdf")" = "$1" ]; then
-			jget /tmp/topo.json "host_bridges.0.children.$i.$2"
-			return
-		fi
-		i=$((i + 1))
-	done
-	return 1
+	jfind /tmp/topo.json host_bridges.0.children bdf "$1" "$2"
 }
 
 # iommu_fabric_state: the CPU model and the ACS bits Linux set at the root
@@ -280,10 +271,7 @@ iommu_set_domain() {
 	done
 	rig_pair
 	kmod_wait_provider "$mc" memory >/dev/null || fail "no memory card provider after the rebind"
-	if rig_no_p2pdma; then
-		kmod_wait_provider "$a" nvme-cmb >/dev/null || fail "no CMB provider for $a after the rebind"
-		kmod_wait_provider "$b" nvme-cmb >/dev/null || fail "no CMB provider for $b after the rebind"
-	fi
+	kmod_cmb_providers_up
 	for d in "$a" "$mc" "$b"; do
 		[ "$(iommu_type "$d")" = "$1" ] || fail "$d: domain $(iommu_type "$d") after setting $1"
 	done

@@ -86,6 +86,24 @@ kmod_wait_provider() {
 	return 1
 }
 
+# kmod_providers_up MEMCARD: load p2pmem.ko and make its providers: the
+# memory card everywhere, the CMBs of $a and $b (rig_pair) without P2PDMA
+# (on the P2PDMA kernel they stay upstream's).
+kmod_providers_up() {
+	kmod_load
+	kmod_bind "$1" || fail "cannot bind the memory card $1 to p2pmem_pci"
+	kmod_wait_provider "$1" memory >/dev/null || fail "no memory card provider"
+	kmod_cmb_providers_up
+}
+
+# kmod_cmb_providers_up: without P2PDMA, wait for the CMB providers of $a
+# and $b (p2pmem.ko adopts them when the nvme driver binds).
+kmod_cmb_providers_up() {
+	rig_no_p2pdma || return 0
+	kmod_wait_provider "$a" nvme-cmb >/dev/null || fail "no CMB provider for $a"
+	kmod_wait_provider "$b" nvme-cmb >/dev/null || fail "no CMB provider for $b"
+}
+
 # kmod_wait_state P2PMEMN STATE SECS WHAT: wait until the provider's state is
 # STATE; after SECS seconds fail, saying it is still not so SECS s after WHAT.
 kmod_wait_state() {
