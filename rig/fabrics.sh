@@ -21,7 +21,7 @@ RIG_DISK_SIZE=${RIG_DISK_SIZE:-256M}
 RIG_CMB_MB=${RIG_CMB_MB:-64}
 RIG_MEMCARD_SIZE=${RIG_MEMCARD_SIZE:-256M}
 
-fabric_names() { printf '%s\n' switch split deep iommu-zen iommu-intel; }
+fabric_names() { printf '%s\n' switch split deep iommu-zen iommu-intel iommu-redir; }
 
 fabric_exists() {
 	local f
@@ -224,3 +224,13 @@ fabric_iommu-intel_doc() { echo "IOMMU on, Intel CPU, non-whitelisted host bridg
 fabric_iommu-intel_cpu() { echo Skylake-Server; }
 fabric_iommu-intel_append() { echo "pci=disable_acs_redir=0000:00:02.0"; }
 fabric_iommu-intel() { iommu_devices "$1"; }
+
+# --- iommu-redir -------------------------------------------------------------
+# iommu-intel without pci=disable_acs_redir=: Linux keeps ACS redirect at rp0,
+# so nvme a and the memory card (two functions of one device below it) meet
+# only at the root complex, which the q35 host bridge on an Intel CPU does not
+# forward: refused, where iommu-intel gives them bus addresses (distance 2).
+# The same CPU and devices, one kernel parameter: the flip the parameter makes.
+fabric_iommu-redir_doc() { echo "iommu-intel with ACS redirect left on at the root port (no pci=disable_acs_redir)"; }
+fabric_iommu-redir_cpu() { echo Skylake-Server; }
+fabric_iommu-redir() { iommu_devices "$1"; }

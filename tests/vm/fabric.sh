@@ -5,7 +5,7 @@
 # in BAR2, and the kernel's view of the CMBs matches the kernel: p2pmem/ with
 # a published pool on the p2pdma kernel, no p2pmem/ on stock and debug (no
 # PCI_P2PDMA), and rig_no_p2pdma agrees with the kernel's name.
-# rig: fabrics=switch,split,deep,iommu-zen,iommu-intel kernels=p2pdma,debug@deep,stock
+# rig: fabrics=switch,split,deep,iommu-zen,iommu-intel,iommu-redir kernels=p2pdma,debug@deep,stock
 # shellcheck source=tests/vm/lib.sh
 . /tests/lib.sh
 

@@ -45,6 +45,30 @@ while read -r _ p c dist map; do
 	n=$((n + 1))
 done </tmp/kdist
 
+# The IOMMU fabrics: nvme a and the memory card, two functions below root
+# port 00:02.0, meet there; Linux's ACS redirect at that port (set because an
+# IOMMU is on) sends them to the root complex: allowed on AMD Zen
+# (iommu-zen), refused on the q35 host bridge with an Intel CPU
+# (iommu-redir); pci=disable_acs_redir=0000:00:02.0 gives them bus addresses
+# again on the same CPU (iommu-intel), and the library says so.
+case "$RIG_FABRIC" in
+iommu-zen) want_mca="2 host-bridge" ;;
+iommu-intel) want_mca="2 bus-addr" ;;
+iommu-redir) want_mca="-1 not-supported" ;;
+*) want_mca= ;;
+esac
+if [ -n "$want_mca" ]; then
+	got=$(grep "^distance $mc $a " /tmp/kdist | cut -d' ' -f4-5)
+	[ "$got" = "$want_mca" ] || fail "$mc <- $a: '$got', expected $want_mca on $RIG_FABRIC"
+	p2pmem check -o json --provider "$mc" "$a" >/tmp/check.json 2>/dev/null
+	reason=$(jget /tmp/check.json reason)
+	if [ "$RIG_FABRIC" != iommu-intel ]; then
+		echo "$reason" | grep -q 'pci=disable_acs_redir=0000:00:02.0 (Linux sets ACS redirect wherever an IOMMU is on; iommu=pt does not clear it)' ||
+			fail "$mc <- $a: the reason does not name the ACS fix: $reason"
+	fi
+	say "$mc <- $a on $RIG_FABRIC: $got; $reason"
+fi
+
 expect=$(rig_expected_ab)
 got=$(grep "^distance $a $b " /tmp/kdist | cut -d' ' -f4-5)
 case "$expect" in

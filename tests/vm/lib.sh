@@ -133,7 +133,7 @@ rig_expected_ab() {
 	deep) echo "ok 6" ;;
 	split) echo "refused" ;;
 	iommu-zen) echo "hb 4" ;;	# different root ports, AMD Zen
-	iommu-intel) echo "refused" ;;	# different root ports, q35 host bridge
+	iommu-intel | iommu-redir) echo "refused" ;;	# different root ports, q35 host bridge
 	*) echo "unknown" ;;
 	esac
 }
