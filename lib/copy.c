@@ -228,6 +228,51 @@ static int choose_pool(struct p2pmem_copy *c, struct copy_job *job)
 }
 
 /*
+ * Where the buffers are p2p memory, ask the kernel itself before any byte
+ * moves: one O_DIRECT read of each device into a buffer. Upstream P2PDMA
+ * decides at DMA mapping time, in the I/O; the library's verdict predicts
+ * that answer but cannot promise it (a host bridge, an IOMMU, a kernel
+ * version it does not know). A refusal (EREMOTEIO) moves the job to host
+ * memory when a bounce is allowed and refuses the copy cleanly otherwise,
+ * instead of failing it on its first chunk. Reads change nothing; a target
+ * shorter than one block (a new file) has nothing to read.
+ */
+static int probe_pool(struct p2pmem_copy *c, struct copy_job *job)
+{
+	const struct copy_target *t[2] = { &job->src, &job->dst }, *refused = NULL;
+	size_t len = 4096, i;
+	struct p2pmem_buf *buf;
+	struct p2pmem_pool_opts po = { .size = sizeof(po), .flags = P2PMEM_POOL_HOST };
+	char where[128];
+	int ret;
+
+	if (!p2pmem_pool_provider(job->pool))
+		return 0;
+	for (i = 0; i < 2; i++)
+		if (t[i]->align > len)
+			len = t[i]->align;
+	ret = p2pmem_buf_alloc(job->pool, len, &buf);
+	if (ret)
+		return ret;
+	for (i = 0; i < 2 && !refused; i++)
+		if (t[i]->size >= len &&
+		    pread(t[i]->fd, p2pmem_buf_addr(buf), len, 0) < 0 && errno == EREMOTEIO)
+			refused = t[i];
+	p2pmem_buf_free(buf);
+	if (!refused)
+		return 0;
+	snprintf(where, sizeof(where), "%s", p2pmem_pool_describe(job->pool));
+	p2pmem_pool_free(job->pool);
+	job->pool = NULL;
+	if (!(c->opts.flags & P2PMEM_COPY_ALLOW_HOST_BOUNCE)) {
+		p2pmem_set_error(c->ctx, "the kernel refused p2p DMA between %s and %s (EREMOTEIO on a first read of %s), although the library's rule allowed it; --allow-host-bounce copies through host memory instead",
+				 where, refused->name, refused->name);
+		return -EREMOTEIO;
+	}
+	return p2pmem_pool_new(c->ctx, &po, &job->pool);
+}
+
+/*
  * The journal directory must be usable before any byte moves: a copy that
  * cannot record its progress cannot be resumed. The default, /var/tmp,
  * falls back to /tmp where it is missing (minimal systems); a directory
@@ -308,6 +353,8 @@ int p2pmem_copy_add(struct p2pmem_copy *c, const char *src, uint64_t src_off,
 		goto err_free;
 	}
 	ret = choose_pool(c, job);
+	if (!ret)
+		ret = probe_pool(c, job);
 	if (ret)
 		goto err_free;
 

@@ -45,6 +45,30 @@ if [ "$expect" = refused ]; then
 	[ "$(jget /tmp/copy.json jobs.0.p2p)" = false ] || fail "a host bounce reported as p2p"
 	same32 "$nb" 0 || fail "$nb differs from the pattern after the host-bounced copy"
 	say "split: refused without --allow-host-bounce, host-bounced and verified with it"
+
+	# The library's rule is a prediction; the kernel has the last word. With
+	# a fake AMD Zen CPU (P2PMEM_CPUINFO) the rule lets traffic cross the
+	# host bridge, the kernel (the real CPU) does not: the copy must learn
+	# it before moving a byte (p2pmem.ko refuses the clients when the pool
+	# maps; upstream fails a first O_DIRECT read with EREMOTEIO), refuse
+	# cleanly, and fall back to host memory when allowed.
+	printf 'processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\n' >/tmp/cpuinfo.zen
+	zen() { P2PMEM_CPUINFO=/tmp/cpuinfo.zen "$@"; }
+	zen p2pmem check "$a" "$b" >/tmp/out 2>&1 || fail "with a Zen CPU, check should predict the host bridge path: $(cat /tmp/out)"
+	dd if=/dev/zero of="$nb" bs=1048576 count=32 conv=fsync 2>/dev/null
+	zen p2pmem copy -q --length 32M "$na" "$nb" >/tmp/out 2>&1
+	rc=$?
+	cat /tmp/out
+	[ $rc -eq 2 ] || fail "a copy the kernel refuses: exit $rc, expected 2"
+	grep -q 'refused' /tmp/out || fail "the refusal does not say the kernel refused"
+	echo 3 >/proc/sys/vm/drop_caches
+	[ "$(dd if="$nb" bs=1048576 count=32 2>/dev/null | tr -d '\0' | wc -c)" -eq 0 ] ||
+		fail "a refused copy wrote to $nb"
+	zen p2pmem copy -q -o json --allow-host-bounce --length 32M "$na" "$nb" >/tmp/copy.json ||
+		fail "the host bounce after the kernel's refusal failed"
+	[ "$(jget /tmp/copy.json jobs.0.p2p)" = false ] || fail "p2p reported where the kernel refused"
+	same32 "$nb" 0 || fail "$nb differs from the pattern after the fallback"
+	say "split, rule told the CPU is Zen: the kernel's refusal found before a byte moved; host bounce: $(jget /tmp/copy.json jobs.0.where)"
 	kmod_unload
 	exit 0
 fi
