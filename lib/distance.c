@@ -255,8 +255,7 @@ static void kmod_fence(struct p2pmem_verdict *v, struct client_verdict *cv)
 		" But %s's DMA is translated by the IOMMU (%s domain) and p2pmem.ko's memory is mapped like RAM: the traffic goes through the host bridge.",
 		c->bdf, type ? type : "unknown");
 	if (d.allowed) {
-		cv->map = P2PMEM_MAP_THRU_HOST_BRIDGE;
-		appendf(cv->reason, sizeof(cv->reason), " The host bridge forwards it: %s.", d.why);
+		explain_host_bridge(v, cv, &d);
 		return;
 	}
 	cv->map = P2PMEM_MAP_NOT_SUPPORTED;

@@ -88,6 +88,7 @@ module_param(hold_kb, uint, 0444);
 MODULE_PARM_DESC(hold_kb, "KiB to hold until the provider is removed");
 static char *fence;
 module_param(fence, charp, 0444);
+MODULE_PARM_DESC(fence, "BDF of a memory card provider to test the DMA fences with");
 static bool misuse;
 module_param(misuse, bool, 0444);
 MODULE_PARM_DESC(misuse, "check that p2pmem_free() refuses what is not an allocation");
@@ -100,7 +101,6 @@ MODULE_PARM_DESC(dmamap, "provider,client BDF pairs to p2pmem_dma_map() for");
 static char *aer;
 module_param(aer, charp, 0444);
 MODULE_PARM_DESC(aer, "BDF of a device whose PCI error handlers to call");
-MODULE_PARM_DESC(fence, "BDF of a memory card provider to test the DMA fences with");
 
 #define MAX_CLIENTS 8
 

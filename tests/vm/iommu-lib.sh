@@ -259,16 +259,7 @@ iommu_set_domain() {
 			fi
 		done
 	done
-	i=0
-	while [ $i -lt 100 ]; do
-		ok=1
-		for d in "$a" "$b"; do
-			ns=$(rig_nvme_ns "$d" 2>/dev/null) && [ -b "$ns" ] || ok=0
-		done
-		[ $ok -eq 1 ] && break
-		sleep 0.1
-		i=$((i + 1))
-	done
+	for d in "$a" "$b"; do rig_wait_ns "$d" >/dev/null; done
 	rig_pair
 	kmod_wait_provider "$mc" memory >/dev/null || fail "no memory card provider after the rebind"
 	kmod_cmb_providers_up

@@ -16,12 +16,9 @@ need_kmod
 
 rig_pair
 mc=$(kmod_memcard) || fail "no memory card"
-kmod_load
-kmod_bind "$mc" || fail "cannot bind $mc"
+pm=$(kmod_memcard_up "$mc") || fail "$pm"
 provs=
-if [ "$RIG_FABRIC" = deep ]; then
-	provs=$(kmod_provider "$mc" memory) || fail "no memory card provider"
-fi
+[ "$RIG_FABRIC" = deep ] && provs=$pm
 if rig_no_p2pdma; then
 	for b in "$a" "$b"; do
 		p=$(kmod_wait_provider "$b" nvme-cmb) || fail "no CMB provider for $b"
@@ -31,7 +28,7 @@ fi
 if [ -z "$provs" ]; then
 	# P2PDMA switch: the CMBs are upstream's and the memory card sits on
 	# another root port; what is to prove is that it is refused for them.
-	p=$(kmod_provider "$mc" memory) || fail "no memory card provider"
+	p=$pm
 	p2pmem check --provider "$mc" "$na" "$nb" >/tmp/check.out 2>&1
 	rc=$?
 	cat /tmp/check.out

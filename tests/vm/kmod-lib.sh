@@ -86,13 +86,20 @@ kmod_wait_provider() {
 	return 1
 }
 
+# kmod_memcard_up MEMCARD: load p2pmem.ko, bind the memory card to it and
+# print its provider (p2pmemN).  In p=$(...) a failure's message is what
+# the capture holds: `p=$(kmod_memcard_up "$mc") || fail "$p"`.
+kmod_memcard_up() {
+	kmod_load
+	kmod_bind "$1" || fail "cannot bind the memory card $1 to p2pmem_pci"
+	kmod_wait_provider "$1" memory || fail "no provider for the memory card $1"
+}
+
 # kmod_providers_up MEMCARD: load p2pmem.ko and make its providers: the
 # memory card everywhere, the CMBs of $a and $b (rig_pair) without P2PDMA
 # (on the P2PDMA kernel they stay upstream's).
 kmod_providers_up() {
-	kmod_load
-	kmod_bind "$1" || fail "cannot bind the memory card $1 to p2pmem_pci"
-	kmod_wait_provider "$1" memory >/dev/null || fail "no memory card provider"
+	kmod_memcard_up "$1" >/dev/null
 	kmod_cmb_providers_up
 }
 

@@ -97,11 +97,7 @@ if rig_no_p2pdma; then
 		r=$((r + 1))
 	done
 	pb=$(kmod_wait_provider "$b" nvme-cmb) || fail "no CMB provider for $b at the end"
-	i=0
-	while ! { nb=$(rig_nvme_ns "$b") && [ -b "$nb" ]; } && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	rig_wait_ns "$b" >/dev/null
 
 	# 3. A removal waiting on a pin holds up nobody else.
 	pa=$(kmod_wait_provider "$a" nvme-cmb) || fail "no CMB provider for $a"

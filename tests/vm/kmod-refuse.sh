@@ -17,9 +17,7 @@ need_kmod
 
 rig_pair
 mc=$(kmod_memcard) || fail "no memory card"
-kmod_load
-kmod_bind "$mc" || fail "cannot bind $mc"
-p=$(kmod_provider "$mc" memory) || fail "no memory card provider"
+p=$(kmod_memcard_up "$mc") || fail "$p"
 size=$(kattr "$p" size)
 kb() { kmod-buf -d "/dev/$p" "$@"; }
 

@@ -79,11 +79,7 @@ elif [ -e "$SYS_PCI/$b/reset" ]; then
 		i=$((i + 1))
 	done
 	[ "$(kattr "$pb" state)" = online ] || fail "$pb is $(kattr "$pb" state) after a function reset"
-	i=0
-	while ! { nb=$(rig_nvme_ns "$b") && [ -b "$nb" ]; } && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	nb=$(rig_wait_ns "$b") || fail "$b: no namespace 10 s after the function reset"
 	kmod-buf -d "/dev/$pb" -c "$a,$b" -s 4M copy "$na" "$nb" || fail "copy after a function reset"
 	say "function reset of $b: $pb re-armed, online, copy verified"
 fi
@@ -93,11 +89,7 @@ echo "$b" >/sys/bus/pci/drivers/nvme/unbind
 echo "$b" >/sys/bus/pci/drivers/nvme/bind || fail "cannot bind $b again"
 pb=$(kmod_wait_provider "$b" nvme-cmb) || fail "no CMB provider after binding $b again"
 [ "$(kattr "$pb" state)" = online ] || fail "$pb is $(kattr "$pb" state)"
-i=0
-while ! { nb=$(rig_nvme_ns "$b") && [ -b "$nb" ]; } && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+nb=$(rig_wait_ns "$b") || fail "$b: no namespace 10 s after binding it again"
 na=$(rig_nvme_ns "$a") || fail "$a: no namespace"
 kmod-buf -d "/dev/$pb" -c "$a,$b" -s 4M copy "$na" "$nb" || fail "copy through the re-armed CMB"
 kmod_unload

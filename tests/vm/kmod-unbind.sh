@@ -125,11 +125,7 @@ if rig_no_p2pdma; then
 	pb=$(kmod_wait_provider "$b" nvme-cmb) || fail "no CMB provider after binding $b again"
 	[ "$(kattr "$pb" state)" = online ] || fail "$pb is $(kattr "$pb" state)"
 	say "5. nvme unbind of $b (incl. the nvme driver's own teardown): $ms ms, SIGBUS; rebound: $pb online"
-	i=0
-	while ! { x=$(rig_nvme_ns "$b") && [ -b "$x" ]; } && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	rig_wait_ns "$b" >/dev/null
 fi
 
 rebind

@@ -53,6 +53,19 @@ rig_nvme_ns() {
 	return 1
 }
 
+# rig_wait_ns BDF: wait up to 10 s for the namespace block device of NVMe
+# function BDF (after a bind, reset or rebind) and print it; 1 if it does
+# not come.
+rig_wait_ns() {
+	i=0
+	while [ $i -lt 100 ]; do
+		ns=$(rig_nvme_ns "$1" 2>/dev/null) && [ -b "$ns" ] && echo "$ns" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
 # Size in bytes of BAR $2 of function $1 (0 if unused).
 rig_bar_size() {
 	i=0
