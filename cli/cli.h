@@ -81,6 +81,14 @@ int cli_parse_size(const char *what, const char *s, uint64_t *v);
 /* "64.0 MiB" */
 const char *cli_size(uint64_t bytes, char *buf, size_t len);
 
+/*
+ * Who serves provider @p: "p2pmem.ko" for a memory card that p2pmem.ko's
+ * p2pmem_pci registered with upstream P2PDMA (upstream's provider, upstream's
+ * pool, our driver), "kernel" for every other upstream provider, "p2pmem.ko"
+ * for the module's own (backend kmod).
+ */
+const char *cli_served_by(const struct p2pmem_provider *p);
+
 int cmd_list(struct cli_opts *o, int argc, char **argv);
 int cmd_topo(struct cli_opts *o, int argc, char **argv);
 int cmd_check(struct cli_opts *o, int argc, char **argv);

@@ -184,6 +184,15 @@ const char *cli_size(uint64_t bytes, char *buf, size_t len)
 	return buf;
 }
 
+const char *cli_served_by(const struct p2pmem_provider *p)
+{
+	const char *drv = p2pmem_pci_dev_driver(p2pmem_provider_pci_dev(p));
+
+	if (strcmp(p2pmem_provider_backend(p), "upstream"))
+		return "p2pmem.ko";
+	return drv && !strcmp(drv, "p2pmem_pci") ? "p2pmem.ko" : "kernel";
+}
+
 static void usage(FILE *f)
 {
 	size_t i;

@@ -49,6 +49,7 @@ static json_object *json_provider(const struct p2pmem_provider *p)
 	json_object_object_add(o, "name", json_object_new_string(p2pmem_provider_name(p)));
 	json_object_object_add(o, "kind", json_object_new_string(p2pmem_provider_kind(p)));
 	json_object_object_add(o, "backend", json_object_new_string(p2pmem_provider_backend(p)));
+	json_object_object_add(o, "served_by", json_object_new_string(cli_served_by(p)));
 	json_object_object_add(o, "size", json_object_new_uint64(p2pmem_provider_size(p)));
 	json_object_object_add(o, "available", json_object_new_uint64(p2pmem_provider_available(p)));
 	json_object_object_add(o, "published", json_object_new_boolean(p2pmem_provider_published(p)));
@@ -190,6 +191,9 @@ static int json_check(const struct check_result *r)
 		p2pmem_pci_dev_bdf(p2pmem_verdict_provider(v))) : NULL);
 	json_object_object_add(root, "backend", v && p2pmem_pci_dev_provider(p2pmem_verdict_provider(v)) ?
 		json_object_new_string(p2pmem_provider_backend(
+			p2pmem_pci_dev_provider(p2pmem_verdict_provider(v)))) : NULL);
+	json_object_object_add(root, "served_by", v && p2pmem_pci_dev_provider(p2pmem_verdict_provider(v)) ?
+		json_object_new_string(cli_served_by(
 			p2pmem_pci_dev_provider(p2pmem_verdict_provider(v)))) : NULL);
 	json_object_object_add(root, "clients", clients);
 	json_object_object_add(root, "usable", json_object_new_boolean(r->usable));

@@ -33,7 +33,7 @@ static int text_list(struct p2pmem_ctx *ctx)
 {
 	struct p2pmem_provider *p;
 	char size[32], avail[32], kind[32];
-	bool adopted = false;
+	bool adopted = false, card = false;
 
 	if (!p2pmem_provider_first(ctx)) {
 		printf("no p2p memory providers found\n"
@@ -48,6 +48,8 @@ static int text_list(struct p2pmem_ctx *ctx)
 		snprintf(kind, sizeof(kind), "%s%s", p2pmem_provider_kind(p),
 			 text_adopted(p) ? " (adopted)" : "");
 		adopted |= text_adopted(p);
+		card |= !strcmp(p2pmem_provider_backend(p), "upstream") &&
+			!strcmp(cli_served_by(p), "p2pmem.ko");
 		printf("%-13s %-18s %-9s %10s %10s %-9s ", p2pmem_pci_dev_bdf(dev),
 		       kind, p2pmem_provider_backend(p),
 		       cli_size(p2pmem_provider_size(p), size, sizeof(size)),
@@ -59,6 +61,9 @@ static int text_list(struct p2pmem_ctx *ctx)
 	if (adopted)
 		printf("adopted: a CMB the nvme driver disabled (kernel without P2PDMA), re-armed by p2pmem.ko;\n"
 		       "  a controller reset under I/O takes it offline until its memory is back\n");
+	if (card)
+		printf("upstream providers bound to p2pmem_pci are memory cards p2pmem.ko registered with\n"
+		       "  upstream P2PDMA: upstream's pool and p2pmem/allocate, served by p2pmem.ko\n");
 	return EXIT_OK;
 }
 
@@ -184,8 +189,11 @@ static int text_check(const struct check_result *r)
 
 		printf("provider  %s", p2pmem_pci_dev_bdf(pdev));
 		if (p)
-			printf(" (%s, %s, %s of %s free)", p2pmem_provider_kind(p),
+			printf(" (%s, %s%s, %s of %s free)", p2pmem_provider_kind(p),
 			       p2pmem_provider_backend(p),
+			       !strcmp(p2pmem_provider_backend(p), "upstream") &&
+			       !strcmp(cli_served_by(p), "p2pmem.ko") ?
+			       " served by p2pmem.ko" : "",
 			       cli_size(p2pmem_provider_available(p), avail, sizeof(avail)),
 			       cli_size(p2pmem_provider_size(p), size, sizeof(size)));
 		putchar('\n');

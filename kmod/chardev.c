@@ -71,6 +71,7 @@ struct p2pmem_mapping {
 	struct list_head node;		/* p->mappings, under p->lock */
 	refcount_t users;
 	struct p2pmem_dev *p;
+	struct p2pmem_allocation *alloc;	/* upstream pools: its record */
 	void *kaddr;
 	unsigned long npages;
 	bool released;
@@ -89,6 +90,9 @@ static void p2pmem_mapping_release(struct p2pmem_mapping *m)
 	/* Unpinned, unmapped folios go back to the pool through page_free. */
 	for (i = 0; i < m->npages; i += p->folio_pages)
 		folio_put(page_folio(virt_to_page(m->kaddr + (i << PAGE_SHIFT))));
+	/* Upstream's pool: the pages go back on their own, the record now. */
+	if (p->upstream)
+		p2pmem_up_forget(p, m->alloc);
 }
 
 /**
@@ -185,14 +189,18 @@ static const struct vm_operations_struct p2pmem_vm_ops = {
  * names the provider's address_space, as device DAX does: GUP-fast refuses
  * a folio without one (it cannot tell it from secretmem), and every
  * O_DIRECT through the mapping would walk the page tables under mmap_lock.
- * page_free clears it again.
+ * page_free clears it again.  Upstream's pages (upstream_pool.c) get their
+ * pagemap references for the way back first.
  */
 static void p2pmem_prepare_folios(struct p2pmem_dev *p, struct file *filp,
-				  void *kaddr, unsigned long npages)
+				  struct p2pmem_allocation *a, void *kaddr,
+				  unsigned long npages)
 {
 	struct folio *folio;
 	unsigned long i;
 
+	if (p->upstream)
+		p2pmem_up_hand_over(p, a);
 	for (i = 0; i < npages; i += p->folio_pages) {
 		folio = page_folio(virt_to_page(kaddr + (i << PAGE_SHIFT)));
 		if (!folio_ref_count(folio))
@@ -272,9 +280,10 @@ static int p2pmem_mmap(struct file *filp, struct vm_area_struct *vma)
 		p2pmem_pool_put_pages(p, a->first, alloc >> PAGE_SHIFT);
 		goto unlock;
 	}
-	p2pmem_prepare_folios(p, filp, kaddr, alloc >> PAGE_SHIFT);
+	p2pmem_prepare_folios(p, filp, a, kaddr, alloc >> PAGE_SHIFT);
 	refcount_set(&m->users, 1);
 	m->p = p;
+	m->alloc = a;
 	m->kaddr = kaddr;
 	m->npages = alloc >> PAGE_SHIFT;
 	list_add_tail(&m->node, &p->mappings);

@@ -23,6 +23,7 @@
 #include <linux/idr.h>
 #include <linux/ioport.h>
 #include <linux/module.h>
+#include <linux/pci-p2pdma.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
@@ -39,7 +40,7 @@ bool p2pmem_bg_zero = true;
 module_param_named(bg_zero, p2pmem_bg_zero, bool, 0444);
 MODULE_PARM_DESC(bg_zero, "clear free memory in the background (default: on; off: only while allocating)");
 
-static bool p2pmem_publish = true;
+bool p2pmem_publish = true;
 module_param_named(publish, p2pmem_publish, bool, 0444);
 MODULE_PARM_DESC(publish, "publish new providers (default: on; 0 reserves them until 1 is written to published)");
 
@@ -120,6 +121,9 @@ static ssize_t published_store(struct device *dev,
 		return ret;
 	mutex_lock(&p->lock);
 	WRITE_ONCE(p->published, val);
+	/* Upstream's finders (nvmet, pci_p2pmem_find()) follow along. */
+	if (p->upstream)
+		pci_p2pmem_publish(p->pdev, val);
 	mutex_unlock(&p->lock);
 	dev_info(dev, "%s by %s[%d]\n", val ? "published" : "reserved",
 		 current->comm, task_pid_nr(current));
@@ -176,7 +180,17 @@ static ssize_t range_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_ADMIN_RO(range);
 
+/* Whose pages and pool: p2pmem.ko's own, or upstream P2PDMA's. */
+static ssize_t pool_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  to_p2pmem_dev(dev)->upstream ? "upstream" : "p2pmem");
+}
+static DEVICE_ATTR_RO(pool);
+
 static struct attribute *p2pmem_attrs[] = {
+	&dev_attr_pool.attr,
 	&dev_attr_size.attr,
 	&dev_attr_available.attr,
 	&dev_attr_folio_size.attr,
@@ -190,8 +204,20 @@ static struct attribute *p2pmem_attrs[] = {
 	NULL,
 };
 
+/* Upstream's free memory is upstream's to tell: <bdf>/p2pmem/available. */
+static umode_t p2pmem_attr_visible(struct kobject *kobj, struct attribute *a,
+				   int n)
+{
+	struct p2pmem_dev *p = to_p2pmem_dev(kobj_to_dev(kobj));
+
+	if (a == &dev_attr_available.attr && p->upstream)
+		return 0;
+	return a->mode;
+}
+
 static const struct attribute_group p2pmem_group = {
 	.attrs = p2pmem_attrs,
+	.is_visible = p2pmem_attr_visible,
 };
 
 struct p2pmem_stat_attr {
@@ -326,9 +352,9 @@ static int p2pmem_check_bar(struct pci_dev *pdev, int bar, u64 offset,
 		return -EINVAL;
 	}
 	/* Somebody (upstream P2PDMA, a DAX driver) already gave it pages. */
-	pgmap = get_dev_pagemap(PHYS_PFN(as), NULL);
+	pgmap = p2pmem_get_dev_pagemap(PHYS_PFN(as));
 	if (!pgmap)
-		pgmap = get_dev_pagemap(PHYS_PFN(ae - 1), NULL);
+		pgmap = p2pmem_get_dev_pagemap(PHYS_PFN(ae - 1));
 	if (pgmap) {
 		put_dev_pagemap(pgmap);
 		pci_err(pdev, "p2pmem: BAR%d range %#llx-%#llx already has struct pages (upstream P2PDMA or another driver): refusing it\n",
@@ -337,6 +363,29 @@ static int p2pmem_check_bar(struct pci_dev *pdev, int bar, u64 offset,
 	}
 	*start = as;
 	*size = ae - as;
+	return 0;
+}
+
+/*
+ * P2PDMA kernels: the pages are upstream's (registered by pci_bar.c, which
+ * checked the BAR); we hand out bus addresses equal to CPU addresses
+ * (p2pmem_virt_to_bus()), so a BAR behind an offset is upstream's alone.
+ */
+static int p2pmem_check_upstream_bar(struct pci_dev *pdev, int bar,
+				     u64 offset, u64 *size, phys_addr_t *start)
+{
+	u64 len = pci_resource_len(pdev, bar);
+
+	if (pci_bus_address(pdev, bar) != pci_resource_start(pdev, bar)) {
+		pci_info(pdev, "p2pmem: BAR%d bus address %#llx is not its CPU address %#llx: upstream's provider only, no /dev/p2pmem node\n",
+			 bar, (unsigned long long)pci_bus_address(pdev, bar),
+			 (unsigned long long)pci_resource_start(pdev, bar));
+		return -EINVAL;
+	}
+	if (offset || (*size && *size != len))
+		return -EINVAL;		/* upstream takes whole BARs from us */
+	*start = pci_resource_start(pdev, bar);
+	*size = len;
 	return 0;
 }
 
@@ -367,7 +416,10 @@ struct p2pmem_dev *p2pmem_provider_create(struct pci_dev *pdev, int bar,
 	phys_addr_t start;
 	int ret;
 
-	ret = p2pmem_check_bar(pdev, bar, offset, &size, &start);
+	if (IS_ENABLED(CONFIG_PCI_P2PDMA))
+		ret = p2pmem_check_upstream_bar(pdev, bar, offset, &size, &start);
+	else
+		ret = p2pmem_check_bar(pdev, bar, offset, &size, &start);
 	if (ret)
 		return ERR_PTR(ret);
 
@@ -385,6 +437,7 @@ struct p2pmem_dev *p2pmem_provider_create(struct pci_dev *pdev, int bar,
 	p->priv = priv;
 	p->phys = start;
 	p->size = size;
+	p->upstream = IS_ENABLED(CONFIG_PCI_P2PDMA);
 	p->published = p2pmem_publish;
 	p->state = P2PMEM_ONLINE;
 	INIT_LIST_HEAD(&p->node);
@@ -403,7 +456,13 @@ struct p2pmem_dev *p2pmem_provider_create(struct pci_dev *pdev, int bar,
 	/* From here on the device's release frees p. */
 	device_initialize(&p->dev);
 	p->dev.class = &p2pmem_class;
-	p->dev.parent = &pdev->dev;
+	/*
+	 * A class device below its PCI function lives in <bdf>/p2pmem/,
+	 * which is upstream's directory on P2PDMA kernels: there ours is a
+	 * virtual device with a "device" link to the function instead.
+	 */
+	if (!p->upstream)
+		p->dev.parent = &pdev->dev;
 	p->dev.devt = MKDEV(MAJOR(p2pmem_devt), p->id);
 	p->dev.groups = p2pmem_dev_groups;
 	p->dev.release = p2pmem_dev_release;
@@ -425,6 +484,11 @@ struct p2pmem_dev *p2pmem_provider_create(struct pci_dev *pdev, int bar,
 	ret = cdev_device_add(&p->cdev, &p->dev);
 	if (ret)
 		goto exit_pool;
+	if (p->upstream) {
+		ret = sysfs_create_link(&p->dev.kobj, &pdev->dev.kobj, "device");
+		if (ret)
+			goto del_cdev;
+	}
 
 	mutex_lock(&p2pmem_list_lock);
 	list_add_tail(&p->node, &p2pmem_list);
@@ -437,6 +501,8 @@ struct p2pmem_dev *p2pmem_provider_create(struct pci_dev *pdev, int bar,
 		 p->iommu, p->published ? "" : ", reserved (not published)");
 	return p;
 
+del_cdev:
+	cdev_device_del(&p->cdev, &p->dev);
 exit_pool:
 	p2pmem_pool_exit(p);
 put_dev:
@@ -484,7 +550,7 @@ static int __init p2pmem_init(void)
 	pr_info("version %s loaded (%s kernel: %s)\n", P2PMEM_VERSION,
 		IS_ENABLED(CONFIG_PCI_P2PDMA) ? "P2PDMA" : "stock",
 		IS_ENABLED(CONFIG_PCI_P2PDMA) ?
-		"memory BARs only, NVMe CMBs are left to upstream" :
+		"memory BARs registered with upstream P2PDMA, NVMe CMBs left to upstream" :
 		"memory BARs and NVMe CMBs");
 	return 0;
 

@@ -210,6 +210,8 @@ void p2pmem_provider_remove(struct p2pmem_dev *p)
 
 	p2pmem_registry_del(p);
 	/* The node and the sysfs directory go; open files keep the device. */
+	if (p->upstream)
+		sysfs_remove_link(&p->dev.kobj, "device");
 	cdev_device_del(&p->cdev, &p->dev);
 	p2pmem_pool_stop_zeroing(p);
 	p2pmem_call_removals(p);

@@ -3,6 +3,7 @@
  * p2pmem.ko internals shared by its files:
  *   core.c      class p2pmem, the provider registry, sysfs, module init/exit
  *   pool.c      ZONE_DEVICE pages over the BAR, the genalloc pool, zeroing
+ *   upstream_pool.c  the pool on upstream's pages (CONFIG_PCI_P2PDMA kernels)
  *   chardev.c   /dev/p2pmemN: client declaration, mmap, revocable mappings
  *   distance.c  the P2PDMA distance rule ported from drivers/pci/p2pdma.c
  *   client.c    the in-kernel client API (EXPORT_SYMBOL_GPL)
@@ -27,6 +28,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "include/p2pmem_client.h"
 #include "uapi/p2pmem.h"
 
@@ -78,6 +80,8 @@ struct p2pmem_allocation {
 	unsigned long born;		/* jiffies */
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
+	/* upstream pools: freed, or handed over to the pages' references */
+	bool released;
 };
 
 struct p2pmem_dev;
@@ -105,8 +109,8 @@ struct p2pmem_dev {
 	struct list_head node;		/* p2pmem_list */
 
 	/* pool.c */
+	bool upstream;			/* upstream's pages and pool */
 	struct dev_pagemap pgmap;
-	void __iomem *uc_pin;		/* P2PDMA kernels: keeps the BAR UC- */
 	struct gen_pool *pool;
 	phys_addr_t phys;		/* first byte of the pool */
 	size_t size;
@@ -151,6 +155,7 @@ static inline struct p2pmem_dev *to_p2pmem_dev(struct device *dev)
 /* Module parameters shared between files (core.c). */
 extern bool p2pmem_force;
 extern bool p2pmem_bg_zero;
+extern bool p2pmem_publish;
 extern struct workqueue_struct *p2pmem_wq;
 
 /* core.c */
@@ -177,6 +182,21 @@ int p2pmem_pool_free_checked(struct p2pmem_dev *p, unsigned long first,
 size_t p2pmem_pool_available(struct p2pmem_dev *p);
 void p2pmem_pool_stop_zeroing(struct p2pmem_dev *p);
 void p2pmem_pool_distrust(struct p2pmem_dev *p);
+void p2pmem_wait_idle_folios(struct p2pmem_dev *p, void *kaddr,
+			     unsigned long n);
+void p2pmem_stat_peak(struct p2pmem_dev *p, s64 now);
+
+/* upstream_pool.c */
+int p2pmem_up_init(struct p2pmem_dev *p);
+void p2pmem_up_exit(struct p2pmem_dev *p);
+void *p2pmem_up_alloc(struct p2pmem_dev *p, size_t size,
+		      struct p2pmem_allocation **ap, unsigned long caller);
+void p2pmem_up_forget(struct p2pmem_dev *p, struct p2pmem_allocation *a);
+void p2pmem_up_put_pages(struct p2pmem_dev *p, unsigned long first,
+			 unsigned long n);
+int p2pmem_up_free_checked(struct p2pmem_dev *p, unsigned long first,
+			   unsigned long n);
+void p2pmem_up_hand_over(struct p2pmem_dev *p, struct p2pmem_allocation *a);
 
 /* chardev.c */
 int p2pmem_chardev_init(void);

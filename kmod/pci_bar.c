@@ -10,12 +10,20 @@
  * or with "echo <vendor> <device> > /sys/bus/pci/drivers/p2pmem_pci/new_id".
  * Owning the device (its BAR region requested, remove() called on unbind or
  * hot removal) is what makes the memory's lifetime ours to manage.
+ *
+ * On kernels with CONFIG_PCI_P2PDMA the BAR is registered with upstream
+ * instead (pci_p2pdma_add_resource()): upstream's clients (O_DIRECT through
+ * <bdf>/p2pmem/allocate, nvmet's p2pmem, pci_p2pmem_find()) then use the
+ * card, and upstream's pages tear down with the device (its devm actions,
+ * after remove()).  There is no upstream driver for a plain memory card:
+ * this is it.
  */
 #define pr_fmt(fmt) "p2pmem: " fmt
 
 #include <linux/dma-mapping.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
 
 #include "p2pmem_internal.h"
 
@@ -52,6 +60,63 @@ static int p2pmem_pci_pick_bar(struct pci_dev *pdev)
 	return best;
 }
 
+struct p2pmem_pci_region {
+	struct pci_dev *pdev;
+	int bar;
+};
+
+static void p2pmem_pci_release_region(void *data)
+{
+	struct p2pmem_pci_region *r = data;
+
+	pci_release_region(r->pdev, r->bar);
+}
+
+/*
+ * P2PDMA kernels: hand the whole BAR to upstream, published as the
+ * module's publish parameter says (0: only clients that name this device
+ * use it).  Upstream checks the bus address offset and the alignment.
+ * Our provider (/dev/p2pmemN) then takes its memory from upstream's pool
+ * (upstream_pool.c).  The BAR region
+ * stays requested until upstream's devm actions have torn its pages down
+ * (devm actions run in reverse order: ours, added first, runs last).
+ */
+static int p2pmem_pci_add_upstream(struct pci_dev *pdev, int bar)
+{
+	struct p2pmem_pci_region *r;
+	int ret;
+
+	r = devm_kzalloc(&pdev->dev, sizeof(*r), GFP_KERNEL);
+	if (!r) {
+		pci_release_region(pdev, bar);
+		return -ENOMEM;
+	}
+	r->pdev = pdev;
+	r->bar = bar;
+	ret = devm_add_action_or_reset(&pdev->dev, p2pmem_pci_release_region, r);
+	if (ret)
+		return ret;
+
+	if (!(pci_resource_flags(pdev, bar) & IORESOURCE_PREFETCH) &&
+	    !p2pmem_force) {
+		pci_err(pdev, "p2pmem: BAR%d is not prefetchable: refusing it (reads may have side effects; force=1 overrides)\n",
+			bar);
+		return -EINVAL;
+	}
+	ret = pci_p2pdma_add_resource(pdev, bar, 0, 0);
+	if (ret) {
+		pci_err(pdev, "p2pmem: registering BAR%d with upstream P2PDMA failed (%d)\n",
+			bar, ret);
+		return ret;
+	}
+	pci_p2pmem_publish(pdev, READ_ONCE(p2pmem_publish));
+	pci_info(pdev, "p2pmem: BAR%d (%llu MiB) registered with upstream P2PDMA (%s): %s/p2pmem/\n",
+		 bar, (unsigned long long)pci_resource_len(pdev, bar) >> 20,
+		 READ_ONCE(p2pmem_publish) ? "published" : "not published",
+		 pci_name(pdev));
+	return 0;
+}
+
 static int p2pmem_pci_probe(struct pci_dev *pdev,
 			    const struct pci_device_id *id)
 {
@@ -83,6 +148,22 @@ static int p2pmem_pci_probe(struct pci_dev *pdev,
 	if (ret)
 		goto disable_device;
 
+	if (IS_ENABLED(CONFIG_PCI_P2PDMA)) {
+		/* From here on the region is released by a devm action. */
+		ret = p2pmem_pci_add_upstream(pdev, bar);
+		if (ret)
+			goto disable_device;
+		/*
+		 * /dev/p2pmemN on upstream's pool; without it (a BAR
+		 * behind a bus offset) the card is upstream's alone.
+		 */
+		p = p2pmem_provider_create(pdev, bar, 0, 0,
+					   P2PMEM_KIND_MEMORY, NULL, NULL);
+		if (!IS_ERR(p))
+			pci_set_drvdata(pdev, p);
+		return 0;
+	}
+
 	p = p2pmem_provider_create(pdev, bar, 0, 0, P2PMEM_KIND_MEMORY, NULL,
 				   NULL);
 	if (IS_ERR(p)) {
@@ -102,10 +183,19 @@ disable_device:
 static void p2pmem_pci_remove(struct pci_dev *pdev)
 {
 	struct p2pmem_dev *p = pci_get_drvdata(pdev);
-	int bar = p->bar;
+	int bar;
 
-	p2pmem_provider_remove(p);
-	pci_release_region(pdev, bar);
+	if (p) {
+		bar = p->bar;
+		p2pmem_provider_remove(p);
+		if (!IS_ENABLED(CONFIG_PCI_P2PDMA))
+			pci_release_region(pdev, bar);
+	}
+	/*
+	 * P2PDMA kernels: upstream's pages, then the BAR region, go with the
+	 * devm actions that run after this returns (they unmap
+	 * p2pmem/allocate users and wait for every page to come back).
+	 */
 	pci_disable_device(pdev);
 }
 
@@ -121,7 +211,10 @@ static pci_ers_result_t p2pmem_pci_error_detected(struct pci_dev *pdev,
 {
 	struct p2pmem_dev *p = pci_get_drvdata(pdev);
 
-	p2pmem_provider_offline(p, "PCI error reported (AER)");
+	if (p)
+		p2pmem_provider_offline(p, "PCI error reported (AER)");
+	else
+		pci_warn(pdev, "p2pmem: PCI error reported (AER) on an upstream P2PDMA provider: its users are not told\n");
 	if (state == pci_channel_io_perm_failure)
 		return PCI_ERS_RESULT_DISCONNECT;
 	return PCI_ERS_RESULT_NEED_RESET;
@@ -136,8 +229,9 @@ static void p2pmem_pci_resume(struct pci_dev *pdev)
 {
 	struct p2pmem_dev *p = pci_get_drvdata(pdev);
 
-	dev_info(&p->dev, "link recovered; stays offline until %s is bound again\n",
-		 pci_name(pdev));
+	if (p)
+		dev_info(&p->dev, "link recovered; stays offline until %s is bound again\n",
+			 pci_name(pdev));
 }
 
 static const struct pci_error_handlers p2pmem_pci_err_handler = {

@@ -101,7 +101,7 @@ static void p2pmem_zero_kick(struct p2pmem_dev *p)
 {
 	unsigned long flags;
 
-	if (!p2pmem_bg_zero)
+	if (!p2pmem_bg_zero || p->upstream)
 		return;
 	spin_lock_irqsave(&p->alloc_lock, flags);
 	if (!p->zero_stop)
@@ -261,8 +261,8 @@ static void p2pmem_zero_work(struct work_struct *work)
 
 static void p2pmem_page_free(struct page *page)
 {
-	struct p2pmem_dev *p = container_of(page->pgmap, struct p2pmem_dev,
-					    pgmap);
+	struct p2pmem_dev *p = container_of(p2pmem_page_pgmap(page),
+					    struct p2pmem_dev, pgmap);
 
 	/*
 	 * Called for a folio's head page: the whole folio comes back.  The
@@ -273,9 +273,20 @@ static void p2pmem_page_free(struct page *page)
 			      p->folio_pages);
 }
 
+#ifdef P2PMEM_HAVE_FOLIO_FREE
+static void p2pmem_folio_free(struct folio *folio)
+{
+	p2pmem_page_free(&folio->page);
+}
+
+static const struct dev_pagemap_ops p2pmem_pgmap_ops = {
+	.folio_free = p2pmem_folio_free,
+};
+#else
 static const struct dev_pagemap_ops p2pmem_pgmap_ops = {
 	.page_free = p2pmem_page_free,
 };
+#endif
 
 /*
  * @count pages of allocation @a came back; the last one frees the record.
@@ -359,6 +370,10 @@ void p2pmem_pool_put_pages(struct p2pmem_dev *p, unsigned long first,
 	struct p2pmem_allocation *owners[P2PMEM_PUT_BATCH];
 	unsigned long i, k;
 
+	if (p->upstream) {
+		p2pmem_up_put_pages(p, first, n);
+		return;
+	}
 	while (n) {
 		k = min_t(unsigned long, n, P2PMEM_PUT_BATCH);
 		for (i = 0; i < k; i++) {
@@ -394,6 +409,8 @@ int p2pmem_pool_free_checked(struct p2pmem_dev *p, unsigned long first,
 	unsigned long i, k, flags;
 	int ret = 0;
 
+	if (p->upstream)
+		return p2pmem_up_free_checked(p, first, n);
 	if (first >= p->npages || n > p->npages - first || !n)
 		return -EINVAL;
 	spin_lock_irqsave(&p->alloc_lock, flags);
@@ -421,7 +438,7 @@ int p2pmem_pool_free_checked(struct p2pmem_dev *p, unsigned long first,
 	return 0;
 }
 
-static void p2pmem_stat_peak(struct p2pmem_dev *p, s64 now)
+void p2pmem_stat_peak(struct p2pmem_dev *p, s64 now)
 {
 	s64 peak = atomic64_read(&p->stats.peak);
 
@@ -452,8 +469,8 @@ static void *p2pmem_pool_take(struct p2pmem_dev *p, size_t size, size_t align)
  * is idle; the core is a few instructions from it (or preempted there).
  * Kernels that keep idle folios at 0 (p->idle_ref) never wait.
  */
-static void p2pmem_wait_idle_folios(struct p2pmem_dev *p, void *kaddr,
-				    unsigned long n)
+void p2pmem_wait_idle_folios(struct p2pmem_dev *p, void *kaddr,
+			     unsigned long n)
 {
 	unsigned long i;
 
@@ -493,6 +510,8 @@ void *p2pmem_pool_alloc(struct p2pmem_dev *p, size_t size, size_t align,
 	void *kaddr;
 
 	lockdep_assert_held(&p->lock);
+	if (p->upstream)
+		return p2pmem_up_alloc(p, size, ap, caller);
 	a = kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)
 		return NULL;
@@ -546,8 +565,8 @@ size_t p2pmem_pool_available(struct p2pmem_dev *p)
 	unsigned long flags;
 	size_t avail;
 
-	if (!p->pool_live)
-		return 0;
+	if (!p->pool_live || p->upstream)
+		return 0;	/* upstream's: <bdf>/p2pmem/available */
 	/*
 	 * Pages being cleared are free, just busy for a moment.  alloc_lock:
 	 * the worker claims them and counts them in one step, so that the sum
@@ -573,6 +592,9 @@ int p2pmem_pool_init(struct p2pmem_dev *p)
 	void *addr;
 	int ret;
 
+	INIT_WORK(&p->zero_work, p2pmem_zero_work);
+	if (p->upstream)
+		return p2pmem_up_init(p);
 	p->npages = p->size >> PAGE_SHIFT;
 	p->folio_pages = p2pmem_folio_pages(p->phys, p->size);
 	p->owner = kvcalloc(p->npages, sizeof(*p->owner), GFP_KERNEL);
@@ -590,34 +612,22 @@ int p2pmem_pool_init(struct p2pmem_dev *p)
 	pgmap->nr_range = 1;
 	pgmap->ops = &p2pmem_pgmap_ops;
 	pgmap->vmemmap_shift = ilog2(p->folio_pages);
-	if (IS_ENABLED(CONFIG_PCI_P2PDMA)) {
-		/*
-		 * With CONFIG_PCI_P2PDMA the kernel takes PCI_P2PDMA pages
-		 * for upstream's own (is_pci_p2pdma_page()) and would look up
-		 * upstream's private provider data behind them; GENERIC pages
-		 * are treated as RAM, as on stock kernels.  But GENERIC maps
-		 * the linear map write-back: an uncached mapping held across
-		 * memremap_pages() makes its PAT reservation inherit UC-.
-		 */
-		p->uc_pin = ioremap(p->phys, p->size);
-		if (!p->uc_pin) {
-			ret = -ENOMEM;
-			goto free_dirty;
-		}
-		pgmap->type = MEMORY_DEVICE_GENERIC;
-	} else {
-		/*
-		 * Without CONFIG_PCI_P2PDMA nothing treats PCI_P2PDMA pages
-		 * specially (is_pci_p2pdma_page() is constant false), and
-		 * memremap_pages() maps this type uncached (UC-).
-		 */
-		pgmap->type = MEMORY_DEVICE_PCI_P2PDMA;
-	}
+	/*
+	 * Without CONFIG_PCI_P2PDMA nothing treats PCI_P2PDMA pages
+	 * specially (is_pci_p2pdma_page() is constant false), and
+	 * memremap_pages() maps this type uncached (UC-).  With it, the
+	 * kernel takes such pages for upstream's own and looks up upstream's
+	 * private data behind them, and no other type both reaches devices
+	 * and comes back through ->page_free on every kernel (GENERIC pages
+	 * stopped doing so in 6.15): there the pool is upstream's
+	 * (upstream_pool.c).
+	 */
+	pgmap->type = MEMORY_DEVICE_PCI_P2PDMA;
 
 	addr = memremap_pages(pgmap, nid);
 	if (IS_ERR(addr)) {
 		ret = PTR_ERR(addr);
-		goto unpin_uc;
+		goto free_dirty;
 	}
 	p->kaddr = addr;
 	/* 1 on 6.1 and 6.12; later kernels keep idle device folios at 0. */
@@ -633,7 +643,6 @@ int p2pmem_pool_init(struct p2pmem_dev *p)
 	if (ret)
 		goto destroy_pool;
 
-	INIT_WORK(&p->zero_work, p2pmem_zero_work);
 	p->pool_live = true;
 	p2pmem_zero_kick(p);
 	return 0;
@@ -642,9 +651,6 @@ destroy_pool:
 	gen_pool_destroy(p->pool);
 unmap_pages:
 	memunmap_pages(pgmap);
-unpin_uc:
-	if (p->uc_pin)
-		iounmap(p->uc_pin);
 free_dirty:
 	kvfree(p->dirty);
 free_owner:
@@ -662,10 +668,12 @@ void p2pmem_pool_exit(struct p2pmem_dev *p)
 	size_t avail;
 
 	p2pmem_pool_stop_zeroing(p);
+	if (p->upstream) {
+		p2pmem_up_exit(p);
+		return;
+	}
 	p->pool_live = false;
 	memunmap_pages(&p->pgmap);
-	if (p->uc_pin)
-		iounmap(p->uc_pin);
 	avail = gen_pool_avail(p->pool);
 	if (avail == gen_pool_size(p->pool)) {
 		gen_pool_destroy(p->pool);

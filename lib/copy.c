@@ -232,11 +232,33 @@ static int choose_pool(struct p2pmem_copy *c, struct copy_job *job)
  * moves: one O_DIRECT read of each device into a buffer. Upstream P2PDMA
  * decides at DMA mapping time, in the I/O; the library's verdict predicts
  * that answer but cannot promise it (a host bridge, an IOMMU, a kernel
- * version it does not know). A refusal (EREMOTEIO) moves the job to host
- * memory when a bounce is allowed and refuses the copy cleanly otherwise,
- * instead of failing it on its first chunk. Reads change nothing; a target
- * shorter than one block (a new file) has nothing to read.
+ * version it does not know). A refusal moves the job to host memory when a
+ * bounce is allowed and refuses the copy cleanly otherwise, instead of
+ * failing it on its first chunk. Reads change nothing; a target shorter
+ * than one block (a new file) has nothing to read.
+ *
+ * Kernels up to 6.12 fail a refused transfer with EREMOTEIO; Debian's 7.x
+ * (the block layer's DMA iterator) with EINVAL, which a malformed request
+ * gives too: the same read into host memory tells the two apart.
  */
+static bool probe_refused(const struct copy_target *t, void *p2p, size_t len,
+			  int *err)
+{
+	void *host;
+	bool refused;
+
+	if (pread(t->fd, p2p, len, 0) >= 0)
+		return false;
+	*err = errno;
+	if (*err == EREMOTEIO)
+		return true;
+	if (*err != EINVAL || posix_memalign(&host, 4096, len))
+		return false;
+	refused = pread(t->fd, host, len, 0) >= 0;
+	free(host);
+	return refused;
+}
+
 static int probe_pool(struct p2pmem_copy *c, struct copy_job *job)
 {
 	const struct copy_target *t[2] = { &job->src, &job->dst }, *refused = NULL;
@@ -244,7 +266,7 @@ static int probe_pool(struct p2pmem_copy *c, struct copy_job *job)
 	struct p2pmem_buf *buf;
 	struct p2pmem_pool_opts po = { .size = sizeof(po), .flags = P2PMEM_POOL_HOST };
 	char where[128];
-	int ret;
+	int ret, err = 0;
 
 	if (!p2pmem_pool_provider(job->pool))
 		return 0;
@@ -256,7 +278,7 @@ static int probe_pool(struct p2pmem_copy *c, struct copy_job *job)
 		return ret;
 	for (i = 0; i < 2 && !refused; i++)
 		if (t[i]->size >= len &&
-		    pread(t[i]->fd, p2pmem_buf_addr(buf), len, 0) < 0 && errno == EREMOTEIO)
+		    probe_refused(t[i], p2pmem_buf_addr(buf), len, &err))
 			refused = t[i];
 	p2pmem_buf_free(buf);
 	if (!refused)
@@ -265,8 +287,10 @@ static int probe_pool(struct p2pmem_copy *c, struct copy_job *job)
 	p2pmem_pool_free(job->pool);
 	job->pool = NULL;
 	if (!(c->opts.flags & P2PMEM_COPY_ALLOW_HOST_BOUNCE)) {
-		p2pmem_set_error(c->ctx, "the kernel refused p2p DMA between %s and %s (EREMOTEIO on a first read of %s), although the library's rule allowed it; --allow-host-bounce copies through host memory instead",
-				 where, refused->name, refused->name);
+		p2pmem_set_error(c->ctx, "the kernel refused p2p DMA between %s and %s (%s on a first read of %s), although the library's rule allowed it; --allow-host-bounce copies through host memory instead",
+				 where, refused->name,
+				 err == EREMOTEIO ? "EREMOTEIO" : "EINVAL, host memory accepted",
+				 refused->name);
 		return -EREMOTEIO;
 	}
 	return p2pmem_pool_new(c->ctx, &po, &job->pool);

@@ -1,9 +1,10 @@
 #!/bin/bash
 # p2pmem.ko's gates on the host: checkpatch.pl --strict clean (from the
 # kernel source the rig unpacked), kernel-doc clean, and warning-free W=1
-# builds against Debian's 6.12 and 6.1 headers, unpacked into the cache by
-# scripts/kernel-headers (the rig builds and loads it on 6.12, its P2PDMA
-# and debug kernels; 6.1 is proven to build here). Runs after the VM tests.
+# builds for every kernel the rig boots but the debug one (which its VM
+# tests build for): Debian's headers unpacked into the cache by
+# scripts/kernel-headers, the rig's P2PDMA object tree.  Runs after the VM
+# tests.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 rc=0
@@ -25,22 +26,25 @@ if [ -n "$out" ]; then
 	echo "$out"
 	rc=1
 fi
-for kver in 6.12.117+deb12-amd64 6.1.0-56-amd64; do
-	work=$(mktemp -d)
+# Every Debian kernel the rig boots (Debian 12's 6.12 and 6.1, Debian's
+# newest 7.x, built with gcc-14 in a trixie build environment: rig/rig kmake)
+# and the rig's own P2PDMA kernel.
+cache=${P2PMEM_CACHE:-$HOME/.cache/p2pmem}
+mkdir -p "$cache/kmod"
+for kernel in stock stock61 debian-new p2pdma; do
+	# inside the cache: the trixie build environment sees only that
+	work=$(mktemp -d "$cache/kmod/build-check.XXXXXX")
 	cp -r kmod/. "$work/"
-	if ! kdir=$(scripts/kernel-headers "$kver"); then
-		echo "no headers for $kver (scripts/kernel-headers failed)"
-		rc=1
-	elif ! log=$(make -C "$kdir" M="$work" W=1 KCFLAGS=-Werror modules 2>&1); then
-		echo "build against $kdir failed:"
+	if ! log=$(rig/rig kmake "$kernel" M="$work" W=1 KCFLAGS=-Werror modules 2>&1); then
+		echo "build for the $kernel kernel failed:"
 		echo "$log" | tail -n 30
 		rc=1
 	elif echo "$log" | grep -q 'warning:'; then
-		echo "build against $kdir warns:"
+		echo "build for the $kernel kernel warns:"
 		echo "$log" | grep -A3 'warning:'
 		rc=1
 	else
-		echo "built against $kdir: $(cd "$work" && ls ./*.ko test/*.ko 2>/dev/null | tr '\n' ' ')"
+		echo "built for the $kernel kernel ($(rig/rig kdir "$kernel")): $(cd "$work" && ls ./*.ko test/*.ko 2>/dev/null | tr '\n' ' ')"
 	fi
 	rm -rf "$work"
 done

@@ -3,7 +3,7 @@
 # CMB of nvme a -> nvme b, each with a fresh pattern and the destination
 # verified through host memory (tests/vm/p2p-copy.c; the copy engine issue
 # replaces this loop).  The buffer must lie inside the provider's BAR2.
-# rig: fabrics=switch,deep kernels=p2pdma
+# rig: fabrics=switch,deep kernels=p2pdma,debian-new
 # shellcheck source=tests/vm/lib.sh
 . /tests/lib.sh
 

@@ -3,9 +3,9 @@
 # rig/fabrics/<fabric>.tree, the nvme driver bound both NVMe functions with a
 # live controller and a 256 MiB namespace each, every NVMe has its 64 MiB CMB
 # in BAR2, and the kernel's view of the CMBs matches the kernel: p2pmem/ with
-# a published pool on the p2pdma kernel, no p2pmem/ on stock and debug (no
+# a published pool on the P2PDMA kernels (p2pdma, debian-new), no p2pmem/ on stock, stock61 and debug (no
 # PCI_P2PDMA), and rig_no_p2pdma agrees with the kernel's name.
-# rig: fabrics=switch,split,deep,iommu-zen,iommu-intel,iommu-redir kernels=p2pdma,debug@deep,stock
+# rig: fabrics=switch,split,deep,iommu-zen,iommu-intel,iommu-redir kernels=p2pdma,debug@deep,stock,stock61@deep,debian-new@switch+split+deep
 # shellcheck source=tests/vm/lib.sh
 . /tests/lib.sh
 
@@ -16,7 +16,7 @@ diff -u /tmp/tree.want /tmp/tree.have ||
 say "PCI tree matches rig/fabrics/$RIG_FABRIC.tree ($(wc -l </tmp/tree.have) functions)"
 
 case "$RIG_KERNEL" in
-p2pdma) ! rig_no_p2pdma || fail "the p2pdma kernel has no pci_p2pdma_add_resource (no PCI_P2PDMA?)" ;;
+p2pdma | debian-new) ! rig_no_p2pdma || fail "the $RIG_KERNEL kernel has no pci_p2pdma_add_resource (no PCI_P2PDMA?)" ;;
 *) rig_no_p2pdma || fail "the $RIG_KERNEL kernel has pci_p2pdma_add_resource (PCI_P2PDMA)" ;;
 esac
 
@@ -36,8 +36,8 @@ for b in $funcs; do
 	[ "$cmb" -eq $((64 << 20)) ] || fail "$b: BAR2 (CMB) is $cmb bytes, expected 64 MiB"
 	p=$SYS_PCI/$b/p2pmem
 	case "$RIG_KERNEL" in
-	p2pdma)
-		[ -d "$p" ] || fail "$b: no p2pmem/ on the p2pdma kernel (CMB not registered)"
+	p2pdma | debian-new)
+		[ -d "$p" ] || fail "$b: no p2pmem/ on the $RIG_KERNEL kernel (CMB not registered)"
 		size=$(cat "$p/size")
 		avail=$(cat "$p/available")
 		pub=$(cat "$p/published")
@@ -48,7 +48,7 @@ for b in $funcs; do
 		[ "$pub" = 1 ] || fail "$b: p2pmem/published is $pub"
 		say "$b $ctrl $ns: live, CMB 64 MiB, p2pmem size $size available $avail published"
 		;;
-	stock | debug)
+	stock | stock61 | debug)
 		[ ! -e "$p" ] || fail "$b: p2pmem/ exists on the $RIG_KERNEL kernel"
 		say "$b $ctrl $ns: live, CMB 64 MiB in BAR2, no p2pmem/ ($RIG_KERNEL kernel)"
 		;;

@@ -5,7 +5,7 @@
 # (121) through the host bridge (split); a drive with its own CMB always works
 # (distance 0).  Needs no p2pmem binary: this is the ground truth the CLI's
 # `p2pmem check` is held against (tests/vm/p2pmem-check.sh).
-# rig: fabrics=switch,split,deep kernels=p2pdma
+# rig: fabrics=switch,split,deep kernels=p2pdma,debian-new
 # shellcheck source=tests/vm/lib.sh
 . /tests/lib.sh
 

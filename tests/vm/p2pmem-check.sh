@@ -5,7 +5,7 @@
 # not-supported, a reason) in split where the kernel says EREMOTEIO.  Clients
 # given as BDF, /dev/nvmeXnY and /dev/nvmeX answer the same; a client that does
 # not exist is bad input (exit 2).
-# rig: fabrics=switch,split,deep kernels=p2pdma
+# rig: fabrics=switch,split,deep kernels=p2pdma,debian-new
 # shellcheck source=tests/vm/lib.sh
 . /tests/lib.sh
 need_p2pmem

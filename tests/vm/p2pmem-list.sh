@@ -1,7 +1,7 @@
 #!/bin/sh
 # p2pmem-list: `p2pmem list` shows both NVMe CMBs as published upstream
 # providers, with the sizes the kernel reports in p2pmem/.
-# rig: fabrics=switch,split,deep kernels=p2pdma
+# rig: fabrics=switch,split,deep kernels=p2pdma,debian-new
 # shellcheck source=tests/vm/lib.sh
 . /tests/lib.sh
 need_p2pmem
