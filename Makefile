@@ -79,8 +79,12 @@ fuzz: $(FUZZ_BINS)
 test: all fuzz
 	tests/run $(TEST_ARGS)
 
-# The one test command (README): dependencies, build, every test.
-check: deps
+# The one test command (README): dependencies, build, every test.  The
+# host's apt sources, /boot and kernel packages are recorded before any
+# set-up; the last test checks that they are unchanged.
+check:
+	@mkdir -p $(B) && scripts/host-state >$(B)/host-state.before
+	@scripts/install-deps
 	$(MAKE) all fuzz
 	tests/run $(TEST_ARGS)
 

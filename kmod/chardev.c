@@ -261,7 +261,11 @@ static int p2pmem_mmap(struct file *filp, struct vm_area_struct *vma)
 	if (!kaddr) {
 		avail = p2pmem_pool_available(p);
 		atomic64_inc(&p->stats.failures);
-		if (__ratelimit(&p->log_rs))
+		if (p->upstream && __ratelimit(&p->log_rs))
+			dev_info(&p->dev, "%s[%d]: mmap refused (%d): %zu bytes asked, more than upstream's pool has free in one range (%s/p2pmem/available)\n",
+				 current->comm, task_pid_nr(current), -ENOMEM,
+				 alloc, pci_name(p->pdev));
+		else if (__ratelimit(&p->log_rs))
 			dev_info(&p->dev, "%s[%d]: mmap refused (%d): %zu bytes asked, %zu of %zu available%s\n",
 				 current->comm, task_pid_nr(current), -ENOMEM, alloc,
 				 avail, p->size, avail >= alloc ? " but fragmented" : "");

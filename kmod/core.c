@@ -297,8 +297,23 @@ static u64 p2pmem_align(void)
 	return align;
 }
 
-static int p2pmem_check_bar(struct pci_dev *pdev, int bar, u64 offset,
-			    u64 *size, phys_addr_t *start)
+/**
+ * p2pmem_check_bar - may this BAR range become p2p memory, and where exactly
+ * @pdev: the PCI function
+ * @bar: the BAR
+ * @offset: where the range starts in the BAR
+ * @size: in: its length, 0 for the rest of the BAR; out: the length used
+ * @start: out: the CPU physical address of the range used
+ * @for_upstream: the range goes to upstream's pci_p2pdma_add_resource(),
+ *	which handles a bus address offset, instead of our memremap_pages()
+ *
+ * The range is trimmed to memremap_pages()' alignment (upstream needs it
+ * too: it registers any range it is given).
+ *
+ * Return: 0, or a negative errno with the reason logged.
+ */
+int p2pmem_check_bar(struct pci_dev *pdev, int bar, u64 offset, u64 *size,
+		     phys_addr_t *start, bool for_upstream)
 {
 	unsigned long flags = pci_resource_flags(pdev, bar);
 	u64 len = pci_resource_len(pdev, bar), align = p2pmem_align();
@@ -322,7 +337,8 @@ static int p2pmem_check_bar(struct pci_dev *pdev, int bar, u64 offset,
 		pci_warn(pdev, "p2pmem: BAR%d is not prefetchable; using it because force=1\n",
 			 bar);
 	}
-	if (pci_bus_address(pdev, bar) != pci_resource_start(pdev, bar)) {
+	if (!for_upstream &&
+	    pci_bus_address(pdev, bar) != pci_resource_start(pdev, bar)) {
 		pci_err(pdev, "p2pmem: BAR%d bus address %#llx is not its CPU address %#llx: refusing it (peers get the CPU one)\n",
 			bar, (unsigned long long)pci_bus_address(pdev, bar),
 			(unsigned long long)pci_resource_start(pdev, bar));
@@ -351,6 +367,8 @@ static int p2pmem_check_bar(struct pci_dev *pdev, int bar, u64 offset,
 			bar, as, ae - 1);
 		return -EINVAL;
 	}
+	if (for_upstream)
+		goto done;	/* upstream refuses what has pages already */
 	/* Somebody (upstream P2PDMA, a DAX driver) already gave it pages. */
 	pgmap = p2pmem_get_dev_pagemap(PHYS_PFN(as));
 	if (!pgmap)
@@ -361,31 +379,31 @@ static int p2pmem_check_bar(struct pci_dev *pdev, int bar, u64 offset,
 			bar, as, ae - 1);
 		return -EBUSY;
 	}
+done:
 	*start = as;
 	*size = ae - as;
 	return 0;
 }
 
 /*
- * P2PDMA kernels: the pages are upstream's (registered by pci_bar.c, which
- * checked the BAR); we hand out bus addresses equal to CPU addresses
- * (p2pmem_virt_to_bus()), so a BAR behind an offset is upstream's alone.
+ * P2PDMA kernels: the pages are upstream's (pci_bar.c checked the range with
+ * p2pmem_check_bar() and registered exactly it); we hand out bus addresses
+ * equal to CPU addresses (p2pmem_virt_to_bus()), so a BAR behind an offset
+ * is upstream's alone.
  */
 static int p2pmem_check_upstream_bar(struct pci_dev *pdev, int bar,
 				     u64 offset, u64 *size, phys_addr_t *start)
 {
-	u64 len = pci_resource_len(pdev, bar);
-
 	if (pci_bus_address(pdev, bar) != pci_resource_start(pdev, bar)) {
 		pci_info(pdev, "p2pmem: BAR%d bus address %#llx is not its CPU address %#llx: upstream's provider only, no /dev/p2pmem node\n",
 			 bar, (unsigned long long)pci_bus_address(pdev, bar),
 			 (unsigned long long)pci_resource_start(pdev, bar));
 		return -EINVAL;
 	}
-	if (offset || (*size && *size != len))
-		return -EINVAL;		/* upstream takes whole BARs from us */
-	*start = pci_resource_start(pdev, bar);
-	*size = len;
+	if (!*size || offset >= pci_resource_len(pdev, bar) ||
+	    *size > pci_resource_len(pdev, bar) - offset)
+		return -EINVAL;
+	*start = pci_resource_start(pdev, bar) + offset;
 	return 0;
 }
 
@@ -419,7 +437,7 @@ struct p2pmem_dev *p2pmem_provider_create(struct pci_dev *pdev, int bar,
 	if (IS_ENABLED(CONFIG_PCI_P2PDMA))
 		ret = p2pmem_check_upstream_bar(pdev, bar, offset, &size, &start);
 	else
-		ret = p2pmem_check_bar(pdev, bar, offset, &size, &start);
+		ret = p2pmem_check_bar(pdev, bar, offset, &size, &start, false);
 	if (ret)
 		return ERR_PTR(ret);
 

@@ -165,6 +165,8 @@ struct p2pmem_dev *p2pmem_provider_create(struct pci_dev *pdev, int bar,
 					  const struct p2pmem_provider_ops *ops,
 					  void *priv);
 void p2pmem_registry_del(struct p2pmem_dev *p);
+int p2pmem_check_bar(struct pci_dev *pdev, int bar, u64 offset, u64 *size,
+		     phys_addr_t *start, bool for_upstream);
 extern struct list_head p2pmem_list;
 extern struct mutex p2pmem_list_lock;
 const char *p2pmem_kind_name(enum p2pmem_kind kind);

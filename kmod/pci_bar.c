@@ -81,9 +81,11 @@ static void p2pmem_pci_release_region(void *data)
  * stays requested until upstream's devm actions have torn its pages down
  * (devm actions run in reverse order: ours, added first, runs last).
  */
-static int p2pmem_pci_add_upstream(struct pci_dev *pdev, int bar)
+static int p2pmem_pci_add_upstream(struct pci_dev *pdev, int bar,
+				   u64 *offset, u64 *size)
 {
 	struct p2pmem_pci_region *r;
+	phys_addr_t start;
 	int ret;
 
 	r = devm_kzalloc(&pdev->dev, sizeof(*r), GFP_KERNEL);
@@ -97,13 +99,17 @@ static int p2pmem_pci_add_upstream(struct pci_dev *pdev, int bar)
 	if (ret)
 		return ret;
 
-	if (!(pci_resource_flags(pdev, bar) & IORESOURCE_PREFETCH) &&
-	    !p2pmem_force) {
-		pci_err(pdev, "p2pmem: BAR%d is not prefetchable: refusing it (reads may have side effects; force=1 overrides)\n",
-			bar);
-		return -EINVAL;
-	}
-	ret = pci_p2pdma_add_resource(pdev, bar, 0, 0);
+	/*
+	 * Our fences (prefetchable unless force=1, no RAM) and an aligned
+	 * range: upstream registers any range, and a BAR smaller than a
+	 * memory section gets pages that memunmap_pages() cannot take down.
+	 */
+	*size = 0;
+	ret = p2pmem_check_bar(pdev, bar, 0, size, &start, true);
+	if (ret)
+		return ret;
+	*offset = start - pci_resource_start(pdev, bar);
+	ret = pci_p2pdma_add_resource(pdev, bar, *size, *offset);
 	if (ret) {
 		pci_err(pdev, "p2pmem: registering BAR%d with upstream P2PDMA failed (%d)\n",
 			bar, ret);
@@ -111,7 +117,7 @@ static int p2pmem_pci_add_upstream(struct pci_dev *pdev, int bar)
 	}
 	pci_p2pmem_publish(pdev, READ_ONCE(p2pmem_publish));
 	pci_info(pdev, "p2pmem: BAR%d (%llu MiB) registered with upstream P2PDMA (%s): %s/p2pmem/\n",
-		 bar, (unsigned long long)pci_resource_len(pdev, bar) >> 20,
+		 bar, (unsigned long long)*size >> 20,
 		 READ_ONCE(p2pmem_publish) ? "published" : "not published",
 		 pci_name(pdev));
 	return 0;
@@ -122,6 +128,7 @@ static int p2pmem_pci_probe(struct pci_dev *pdev,
 {
 	int bar = READ_ONCE(p2pmem_bar);
 	struct p2pmem_dev *p;
+	u64 offset, size;
 	int ret;
 
 	if (bar < 0)
@@ -150,14 +157,14 @@ static int p2pmem_pci_probe(struct pci_dev *pdev,
 
 	if (IS_ENABLED(CONFIG_PCI_P2PDMA)) {
 		/* From here on the region is released by a devm action. */
-		ret = p2pmem_pci_add_upstream(pdev, bar);
+		ret = p2pmem_pci_add_upstream(pdev, bar, &offset, &size);
 		if (ret)
 			goto disable_device;
 		/*
 		 * /dev/p2pmemN on upstream's pool; without it (a BAR
 		 * behind a bus offset) the card is upstream's alone.
 		 */
-		p = p2pmem_provider_create(pdev, bar, 0, 0,
+		p = p2pmem_provider_create(pdev, bar, offset, size,
 					   P2PMEM_KIND_MEMORY, NULL, NULL);
 		if (!IS_ERR(p))
 			pci_set_drvdata(pdev, p);

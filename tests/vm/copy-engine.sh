@@ -9,7 +9,7 @@
 #    another provider, the data correct.
 #  split: no provider reaches both drives: refused (exit 2), and with
 #    --allow-host-bounce done through host memory, reported as such.
-# rig: fabrics=switch,split,deep kernels=p2pdma,stock
+# rig: fabrics=switch,split,deep kernels=p2pdma,stock,stock61@deep,debian-new@deep
 # shellcheck source=tests/vm/kmod-lib.sh
 . /tests/kmod-lib.sh
 need_p2pmem

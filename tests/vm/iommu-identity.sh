@@ -14,7 +14,7 @@
 #   a  <- a    bus-addr 0                   bus-addr 0
 #   b  <- a    host-bridge 4                refused
 #   mc <- a    host-bridge 2 (ACS at rp0)   bus-addr 2 (ACS redirect off)
-# rig: fabrics=iommu-zen,iommu-intel kernels=stock,p2pdma
+# rig: fabrics=iommu-zen,iommu-intel kernels=stock,p2pdma,debian-new
 # shellcheck source=tests/vm/iommu-lib.sh
 . /tests/iommu-lib.sh
 

@@ -31,7 +31,8 @@
  *   uring-hold FILE  map, register it as an io_uring fixed buffer (a
  *                    long-term pin), print READY, wait until FILE exists,
  *                    unregister, exit 0 (77 if io_uring refuses file-backed
- *                    buffers, as before Linux 6.3)
+ *                    buffers, as before Linux 6.3; 3 and REFUSED for
+ *                    EREMOTEIO: upstream P2PDMA pages, never long-term pinned)
  *   reset-loop SRC DST N  N rounds of SRC -> buffer -> DST, each chunk
  *                    verified on DST afterwards; stops at the first error
  *                    (expected when the provider goes offline); exit 0 if
@@ -631,6 +632,11 @@ static int cmd_uring_hold(const char *file)
 		if (errno == EOPNOTSUPP) {
 			say("UNSUPPORTED: io_uring refuses to register this mapping\n");
 			return 77;
+		}
+		/* Upstream P2PDMA pages cannot be long-term pinned. */
+		if (errno == EREMOTEIO) {
+			say("REFUSED: io_uring refuses a long-term pin of these pages (EREMOTEIO)\n");
+			return 3;
 		}
 		say("FAIL: io_uring_register_buffers: %s\n", strerror(errno));
 		return 1;

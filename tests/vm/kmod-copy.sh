@@ -9,7 +9,7 @@
 # through p2pmem_test's debugfs), fresh and reused buffers read zero.  The
 # client API test module allocates, checks and frees on each provider.  Prints
 # the zeroing statistics (sync = while allocating, bg = in the background).
-# rig: fabrics=switch,deep kernels=stock,debug@deep,p2pdma
+# rig: fabrics=switch,deep kernels=stock,debug@deep,p2pdma,stock61@deep,debian-new@deep
 # shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
 . /tests/kmod-lib.sh
 need_kmod

@@ -9,7 +9,7 @@
 # again (available = size, in_use 0), leaves a live mapping across the
 # unbind in every tenth cycle (SIGBUS), unbinds and unloads.  No WARN/BUG
 # (the rig checks the log after the test).
-# rig: fabrics=deep kernels=stock,debug,p2pdma
+# rig: fabrics=deep kernels=stock,debug,p2pdma,stock61,debian-new
 # shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
 . /tests/kmod-lib.sh
 need_kmod
@@ -40,8 +40,8 @@ while [ $c -lt "$N" ]; do
 	for p in $provs; do
 		kmod-buf -d "/dev/$p" -c "$a,$b" -s 1M map >/tmp/map.out ||
 			fail "cycle $c: $p: $(cat /tmp/map.out)"
-		[ "$(kattr "$p" available)" = "$(kattr "$p" size)" ] ||
-			fail "cycle $c: $p: available $(kattr "$p" available) of $(kattr "$p" size)"
+		[ "$(kavail "$p")" = "$(kattr "$p" size)" ] ||
+			fail "cycle $c: $p: available $(kavail "$p") of $(kattr "$p" size)"
 		[ "$(kattr "$p" stats/in_use)" = 0 ] || fail "cycle $c: $p: in_use $(kattr "$p" stats/in_use)"
 	done
 	if [ $((c % 10)) -eq 0 ]; then

@@ -5,7 +5,7 @@
 # included); each must equal `p2pmem check -o json --provider P C` (map_type,
 # and distance when supported), the fabric's expected a<->b verdict, and on
 # the P2PDMA kernel upstream's own pci_p2pdma_distance_many().
-# rig: fabrics=all kernels=stock,debug@deep,p2pdma
+# rig: fabrics=all kernels=stock,debug@deep,p2pdma,stock61@deep,debian-new@switch+split+deep
 # shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
 . /tests/kmod-lib.sh
 need_kmod

@@ -125,6 +125,16 @@ kmod_wait_state() {
 # attr P2PMEMN NAME: one sysfs attribute of a provider.
 kattr() { cat "$CLASS/$1/$2"; }
 
+# kavail P2PMEMN: its free memory: its own, or on a P2PDMA kernel, where
+# its pool is upstream's (attribute pool), upstream's <bdf>/p2pmem/available.
+kavail() {
+	if [ "$(kattr "$1" pool)" = upstream ]; then
+		cat "$CLASS/$1/device/p2pmem/available"
+	else
+		kattr "$1" available
+	fi
+}
+
 # Milliseconds since boot (busybox has no date +%N); "1$frac" keeps a
 # fraction like 08 from being read as octal.
 now_ms() {

@@ -17,7 +17,7 @@
 #  6. without P2PDMA, background clearing off: a whole-CMB mmap, which
 #     clears all 64 MiB with uncached stores, killed with SIGKILL as it
 #     starts, dies in less than a third of the time a whole one takes.
-# rig: fabrics=deep kernels=stock,p2pdma,debug
+# rig: fabrics=deep kernels=stock,p2pdma,debug,stock61,debian-new
 # shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
 . /tests/kmod-lib.sh
 need_kmod

@@ -8,7 +8,7 @@
 # as the uapi header says, /dev/p2pmemN mode 0600 root, the BAR uncached
 # (uncached-minus) in the PAT memtype list.  The memory card maps whole
 # 512 KiB folios (folio_size; a 4 KiB mapping holds one).  rmmod is clean.
-# rig: fabrics=switch,split,deep kernels=stock,debug@deep,p2pdma
+# rig: fabrics=switch,split,deep kernels=stock,debug@deep,p2pdma,stock61@deep,debian-new@deep
 # shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
 . /tests/kmod-lib.sh
 need_kmod
@@ -31,7 +31,7 @@ check_provider() { # P2PMEMN BDF KIND BAR
 	bar=$(rig_bar_size "$2" "$4")
 	if [ "$size" -le 0 ] || [ "$size" -gt "$bar" ]; then fail "$p: size $size, BAR$4 is $bar"; fi
 	[ $((size % 2097152)) -eq 0 ] || fail "$p: size $size is not 2 MiB aligned"
-	[ "$(kattr "$p" available)" = "$size" ] || fail "$p: available $(kattr "$p" available) != size $size"
+	[ "$(kavail "$p")" = "$size" ] || fail "$p: available $(kavail "$p") != size $size"
 	for s in allocations failures in_use peak zero_sync_bytes zero_bg_bytes revocations; do
 		[ -r "$CLASS/$p/stats/$s" ] || fail "$p: no stats/$s"
 	done
@@ -54,13 +54,20 @@ case $(uname -r) in
 [1-5].* | 6.[0-7].*) want=4096 ;;
 *) want=524288 ;;
 esac
+# On P2PDMA kernels the pages are upstream's, 4 KiB each (upstream_pool.c).
+[ "$(kattr "$pm" pool)" = upstream ] && want=4096
 fs=$(kattr "$pm" folio_size)
 [ "$fs" = "$want" ] || fail "$pm: folio_size $fs, expected $want on Linux $(uname -r)"
 rm -f /tmp/fold
 kmod-buf -d "/dev/$pm" -c "$mc" -s 4K uring-hold /tmp/fold >/tmp/fold.out 2>&1 &
 hold=$!
-wait_line /tmp/fold.out 'READY\|UNSUPPORTED' || fail "io_uring holder did not start: $(cat /tmp/fold.out)"
-if grep -q READY /tmp/fold.out; then
+wait_line /tmp/fold.out 'READY\|UNSUPPORTED\|REFUSED' || fail "io_uring holder did not start: $(cat /tmp/fold.out)"
+if [ "$(kattr "$pm" pool)" = upstream ]; then
+	wait "$hold"
+	rc=$?
+	[ $rc -eq 3 ] || fail "$pm: io_uring pinned upstream's P2PDMA pages long-term (exit $rc): $(cat /tmp/fold.out)"
+	say "$pm: folio_size $fs (upstream's pages); io_uring refuses to pin them long-term (EREMOTEIO)"
+elif grep -q READY /tmp/fold.out; then
 	[ "$(kattr "$pm" stats/in_use)" = "$fs" ] ||
 		fail "$pm: in_use $(kattr "$pm" stats/in_use) with a 4 KiB mapping held, expected one folio ($fs)"
 	touch /tmp/fold
@@ -92,21 +99,27 @@ if command -v p2pmem >/dev/null; then
 	cnt=$(jget /tmp/list.json providers.#)
 	for p in $(cd "$CLASS" && echo p2pmem*); do
 		bdf=$(basename "$(readlink -f "$CLASS/$p/device")")
+		# On upstream's pool the library lists upstream's provider of
+		# the same memory (its free memory is upstream's to tell).
+		backend=kmod
+		[ "$(kattr "$p" pool)" = upstream ] && backend=upstream
 		i=0 found=
 		while [ $i -lt "$cnt" ]; do
 			if [ "$(jget /tmp/list.json providers.$i.bdf)" = "$bdf" ] &&
-				[ "$(jget /tmp/list.json providers.$i.backend)" = kmod ]; then
+				[ "$(jget /tmp/list.json providers.$i.backend)" = $backend ]; then
 				found=$i
 			fi
 			i=$((i + 1))
 		done
-		[ -n "$found" ] || { cat /tmp/list.json; fail "p2pmem list does not show $p ($bdf) as a kmod provider"; }
+		[ -n "$found" ] || { cat /tmp/list.json; fail "p2pmem list does not show $p ($bdf) as a $backend provider"; }
+		[ "$(jget /tmp/list.json providers.$found.served_by)" = p2pmem.ko ] ||
+			fail "p2pmem list: $p ($bdf) not served by p2pmem.ko"
 		[ "$(jget /tmp/list.json providers.$found.size)" = "$(kattr "$p" size)" ] ||
 			fail "p2pmem list: $p size differs from sysfs"
 		[ "$(jget /tmp/list.json providers.$found.kind)" = "$(kattr "$p" kind)" ] ||
 			fail "p2pmem list: $p kind $(jget /tmp/list.json providers.$found.kind)"
 	done
-	say "p2pmem list shows every kmod provider"
+	say "p2pmem list shows every provider of p2pmem.ko"
 fi
 
 n=$(find "$CLASS/" -maxdepth 1 -name "p2pmem*" | wc -l)

@@ -10,7 +10,7 @@
 #  3. without P2PDMA: while the removal of nvme a's CMB waits for an
 #     io_uring pin, unbinding nvme b and the memory card completes (the bus
 #     notifier holds no global lock across that wait).
-# rig: fabrics=deep kernels=stock,p2pdma,debug
+# rig: fabrics=deep kernels=stock,p2pdma,debug,stock61,debian-new
 # shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
 . /tests/kmod-lib.sh
 need_kmod

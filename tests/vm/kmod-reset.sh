@@ -10,7 +10,7 @@
 # by itself (CMB re-armed, memory cleared again): a copy through it works.
 # A function-level reset (sysfs reset) of the idle drive: online again.  And
 # once the drive is bound again its CMB is a provider again.
-# rig: fabrics=switch kernels=stock,debug
+# rig: fabrics=switch kernels=stock,debug,stock61
 # shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
 . /tests/kmod-lib.sh
 need_kmod

@@ -13,7 +13,7 @@
 #     when the nvme driver unbinds the drive, and a fresh CMB provider once
 #     the drive is bound again.
 # After each, the memory card is bound again and its pool is full.
-# rig: fabrics=deep kernels=stock,debug,p2pdma
+# rig: fabrics=deep kernels=stock,debug,p2pdma,stock61,debian-new
 # shellcheck source=tests/vm/kmod-lib.sh disable=SC2119 # kmod_load without parameters
 . /tests/kmod-lib.sh
 need_kmod
@@ -26,9 +26,11 @@ kmod_load nvme_cmb=0
 rebind() {
 	kmod_bind "$mc" || fail "cannot bind $mc"
 	p=$(kmod_provider "$mc" memory) || fail "no memory card provider"
-	[ "$(kattr "$p" available)" = "$(kattr "$p" size)" ] || fail "$p: pool not full"
-	# ... and let the first clearing of the card finish (about a second).
+	[ "$(kavail "$p")" = "$(kattr "$p" size)" ] || fail "$p: pool not full ($(kavail "$p") of $(kattr "$p" size))"
+	# ... and let the first clearing of the card finish (about a second;
+	# upstream's pool is cleared per allocation, never in the background).
 	i=0
+	[ "$(kattr "$p" pool)" = upstream ] && i=100
 	while [ "$(kattr "$p" stats/zero_bg_bytes)" -lt "$(kattr "$p" size)" ] && [ $i -lt 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
@@ -75,8 +77,14 @@ rm -f /tmp/release
 rm -f /tmp/uring.out
 kmod-buf -d "/dev/$p" -c "$a" -s 1M uring-hold /tmp/release >/tmp/uring.out 2>&1 &
 pid=$!
-wait_line /tmp/uring.out 'READY\|UNSUPPORTED' || fail "io_uring holder did not start: $(cat /tmp/uring.out)"
-if grep -q UNSUPPORTED /tmp/uring.out; then
+wait_line /tmp/uring.out 'READY\|UNSUPPORTED\|REFUSED' || fail "io_uring holder did not start: $(cat /tmp/uring.out)"
+if [ "$(kattr "$p" pool)" = upstream ]; then
+	# Upstream's pages are never pinned long-term: nothing to wait for.
+	wait "$pid"
+	rc=$?
+	[ $rc -eq 3 ] || fail "io_uring pinned upstream's P2PDMA pages long-term (exit $rc): $(cat /tmp/uring.out)"
+	say "3. upstream's pages: io_uring refuses the long-term pin (EREMOTEIO)"
+elif grep -q UNSUPPORTED /tmp/uring.out; then
 	wait "$pid"
 	say "3. skipped: this kernel's io_uring does not pin file-backed mappings ($(uname -r))"
 else

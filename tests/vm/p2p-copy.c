@@ -295,8 +295,17 @@ int main(int argc, char **argv)
 			fprintf(stderr, "p2p-copy: the same read into host memory works: the kernel refused p2p DMA (EINVAL)\n");
 			r = -EREMOTEIO;
 		}
-		if (!r)
+		if (!r) {
 			r = xfer(false, dfd, buf.addr, chunk, off + o, dst);
+			/* The same for the write: the bytes through host memory. */
+			if (r && errno_last == EINVAL && buf.addr != host.addr) {
+				memcpy(host.addr, buf.addr, chunk);
+				if (!xfer(false, dfd, host.addr, chunk, off + o, dst)) {
+					fprintf(stderr, "p2p-copy: the same write from host memory works: the kernel refused p2p DMA (EINVAL)\n");
+					r = -EREMOTEIO;
+				}
+			}
+		}
 		if (r) {
 			printf("p2p-copy: result buffer=%s bytes=%" PRIu64 " status=%s\n", bufname, o,
 			       r == -EREMOTEIO ? "EREMOTEIO" : "error");
