@@ -197,9 +197,14 @@ int p2pmem_pool_new(struct p2pmem_ctx *ctx, const struct p2pmem_pool_opts *opts,
 			goto err_free;
 	}
 	if (pool->provider)
-		snprintf(pool->desc, sizeof(pool->desc), "p2p %s (%s, %s %s)",
+		/* A memory card p2pmem.ko registered with upstream: say so. */
+		snprintf(pool->desc, sizeof(pool->desc), "p2p %s (%s, %s %s%s)",
 			 pool->provider->dev->bdf, pool->provider->kind,
-			 pool->provider->backend->name, pool->provider->name);
+			 pool->provider->backend->name, pool->provider->name,
+			 pool->provider->backend == &p2pmem_backend_upstream &&
+			 pool->provider->dev->driver &&
+			 !strcmp(pool->provider->dev->driver, "p2pmem_pci") ?
+			 ", served by p2pmem.ko" : "");
 	else
 		snprintf(pool->desc, sizeof(pool->desc), "host memory (bounce%s)",
 			 opts->flags & P2PMEM_POOL_HOST ? "" : ": no provider reaches all the devices");

@@ -92,6 +92,8 @@ else
 	cat /tmp/copy.json
 	[ $rc -eq 0 ] || fail "p2pmem copy --provider $mc: exit $rc"
 	[ "$(jget /tmp/copy.json jobs.0.p2p)" = true ] || fail "the copy through $mc is not reported as p2p"
+	jget /tmp/copy.json jobs.0.where | grep -q "upstream $mc, served by p2pmem.ko" ||
+		fail "the copy does not say that p2pmem.ko serves $mc: $(jget /tmp/copy.json jobs.0.where)"
 	echo 3 >/proc/sys/vm/drop_caches
 	dd if="$nb" bs=1048576 count=16 2>/dev/null | cmp -s - /tmp/pattern || fail "$nb differs from the pattern"
 	say "copies through upstream's allocate on $mc verified"
