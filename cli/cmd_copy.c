@@ -29,9 +29,12 @@ static const char copy_usage[] =
 	"  --bs N               bytes per I/O and buffer (default 1M)\n"
 	"  --qd N               buffers in flight per pair (default 4)\n"
 	"  --verify             read both back and compare\n"
+	"  --via PATH           p2p (default; host memory only with\n"
+	"                       --allow-host-bounce), or host: through host memory\n"
 	"  --allow-host-bounce  use host memory when no provider reaches both\n"
 	"  --resume             continue an interrupted copy from its journal\n"
-	"  --journal-dir DIR    where journals live (default /var/tmp)\n"
+	"  --journal-dir DIR    where journals live (default: private to the user,\n"
+	"                       $XDG_STATE_HOME/p2pmem or /var/lib/p2pmem for root)\n"
 	"  -q, --quiet          no progress bar\n"
 	"  -o json              summary as JSON (see p2pmem(1))\n"
 	"Sizes take K, M, G suffixes (binary). Exit: 0 done, 1 failed or\n"
@@ -39,7 +42,7 @@ static const char copy_usage[] =
 
 enum {
 	OPT_SRC_OFF = 0x300, OPT_DST_OFF, OPT_LENGTH, OPT_PROVIDER, OPT_BS,
-	OPT_QD, OPT_VERIFY, OPT_BOUNCE, OPT_RESUME, OPT_JOURNAL_DIR,
+	OPT_QD, OPT_VERIFY, OPT_BOUNCE, OPT_RESUME, OPT_JOURNAL_DIR, OPT_VIA,
 };
 
 #define OPT_QUIET 'q'
@@ -48,7 +51,7 @@ struct copy_args {
 	uint64_t src_off, dst_off, length, bs, qd;
 	unsigned int flags;
 	bool quiet;
-	const char *provider, *journal_dir;
+	const char *provider, *journal_dir, *via;
 };
 
 static int copy_opt(void *priv, int c, const char *arg)
@@ -63,6 +66,7 @@ static int copy_opt(void *priv, int c, const char *arg)
 	case OPT_QD: return cli_parse_size("--qd", arg, &a->qd) ? EXIT_BAD_INPUT : 0;
 	case OPT_PROVIDER: a->provider = arg; return 0;
 	case OPT_JOURNAL_DIR: a->journal_dir = arg; return 0;
+	case OPT_VIA: a->via = arg; return 0;
 	case OPT_VERIFY: a->flags |= P2PMEM_COPY_VERIFY; return 0;
 	case OPT_BOUNCE: a->flags |= P2PMEM_COPY_ALLOW_HOST_BOUNCE; return 0;
 	case OPT_RESUME: a->flags |= P2PMEM_COPY_RESUME; return 0;
@@ -74,8 +78,9 @@ static int copy_opt(void *priv, int c, const char *arg)
 /* ---- progress on a terminal ---- */
 
 struct progress {
-	double start, last;
-	bool tty;
+	double last;
+	unsigned int phase;
+	bool tty, drawn;
 };
 
 static double mono(void)
@@ -86,23 +91,43 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void progress_draw(void *arg, uint64_t done, uint64_t total)
+/*
+ * One line per phase, redrawn in place ("\033[K" erases what a longer line
+ * left): the phase, its own total, its rate and what is left at that rate.
+ * The library's clock drives the rate, so the last line's rate is the
+ * summary's.
+ */
+static void progress_draw(void *arg, const struct p2pmem_copy_progress *pp)
 {
+	static const char hashes[] = "##############################";
 	struct progress *p = arg;
-	double t = mono(), rate;
-	int width = 30, fill;
-	char d[32], r[32];
+	double t = mono(), rate = pp->seconds > 0 ? (double)pp->done / pp->seconds : 0;
+	int width = 30, fill, pct;
+	bool last = pp->done >= pp->total;
+	char d[32], tot[32], r[32], eta[32] = "";
 
-	if (!p->tty || (t - p->last < 0.1 && done < total))
+	if (!p->tty)
 		return;
+	if (p->drawn && pp->phase != p->phase)
+		fputc('\n', stderr);	/* the copy line stays, as it ended */
+	else if (t - p->last < 0.1 && !last)
+		return;
+	p->phase = pp->phase;
 	p->last = t;
-	fill = total ? (int)((double)done / (double)total * width) : width;
-	rate = t > p->start ? (double)done / (t - p->start) : 0;
-	fprintf(stderr, "\r[%.*s%*s] %3d%% %s  %s/s ", fill,
-		"##############################", width - fill, "",
-		total ? (int)(done * 100 / total) : 100,
-		cli_size(done, d, sizeof(d)), cli_size((uint64_t)rate, r, sizeof(r)));
-	if (done >= total)
+	fill = pp->total ? (int)((double)pp->done / (double)pp->total * width) : width;
+	pct = pp->total ? (int)(pp->done * 100 / pp->total) : 100;
+	if (!last && rate > 0) {
+		unsigned long s = (unsigned long)((double)(pp->total - pp->done) / rate + 0.5);
+
+		snprintf(eta, sizeof(eta), "  ETA %lu:%02lu", s / 60, s % 60);
+	}
+	fprintf(stderr, "\r%-6s [%.*s%*s] %3d%%  %s of %s  %s/s%s\033[K",
+		pp->phase == P2PMEM_COPY_PHASE_COPY ? "copy" : "verify",
+		fill, hashes, width - fill, "", pct,
+		cli_size(pp->done, d, sizeof(d)), cli_size(pp->total, tot, sizeof(tot)),
+		cli_size((uint64_t)rate, r, sizeof(r)), eta);
+	p->drawn = !last;
+	if (last)
 		fputc('\n', stderr);
 }
 
@@ -119,9 +144,17 @@ static void on_signal(int sig)
 
 /* ---- summary ---- */
 
+static double copy_rate(struct p2pmem_copy *c, uint64_t bytes)
+{
+	double t = p2pmem_copy_phase_seconds(c, P2PMEM_COPY_PHASE_COPY);
+
+	return t > 0 ? (double)bytes / t : 0;
+}
+
 static void print_text(struct p2pmem_copy *c, char **pairs)
 {
 	double wall = p2pmem_copy_wall_seconds(c), cpu = p2pmem_copy_cpu_seconds(c);
+	double vt = p2pmem_copy_phase_seconds(c, P2PMEM_COPY_PHASE_VERIFY);
 	uint64_t total = 0;
 	char a[32], b[32];
 	size_t i;
@@ -142,8 +175,12 @@ static void print_text(struct p2pmem_copy *c, char **pairs)
 			printf("  FAILED    %s\n  journal   %s\n", st->message,
 			       p2pmem_copy_job_journal(c, i));
 	}
-	printf("time      %.3f s wall, %.3f s CPU, %s/s, %.3f CPU s/GiB\n", wall, cpu,
-	       cli_size(wall > 0 ? (uint64_t)((double)total / wall) : 0, a, sizeof(a)),
+	printf("time      %.3f s wall", wall);
+	if (vt > 0)
+		printf(" (copy %.3f s, verify %.3f s)",
+		       p2pmem_copy_phase_seconds(c, P2PMEM_COPY_PHASE_COPY), vt);
+	printf(", %.3f s CPU, %s/s, %.3f CPU s/GiB\n", cpu,
+	       cli_size((uint64_t)copy_rate(c, total), a, sizeof(a)),
 	       total ? cpu / ((double)total / (1u << 30)) : 0.0);
 }
 
@@ -180,8 +217,11 @@ static void print_json(struct p2pmem_copy *c, char **pairs, const struct copy_ar
 	json_object_object_add(root, "queue_depth", json_object_new_uint64(a->qd));
 	json_object_object_add(root, "wall_seconds", json_object_new_double(wall));
 	json_object_object_add(root, "cpu_seconds", json_object_new_double(cpu));
-	json_object_object_add(root, "bytes_per_second",
-			       json_object_new_double(wall > 0 ? (double)total / wall : 0));
+	json_object_object_add(root, "copy_seconds",
+			       json_object_new_double(p2pmem_copy_phase_seconds(c, P2PMEM_COPY_PHASE_COPY)));
+	json_object_object_add(root, "verify_seconds",
+			       json_object_new_double(p2pmem_copy_phase_seconds(c, P2PMEM_COPY_PHASE_VERIFY)));
+	json_object_object_add(root, "bytes_per_second", json_object_new_double(copy_rate(c, total)));
 	json_object_object_add(root, "cpu_seconds_per_gib",
 			       json_object_new_double(total ? cpu / ((double)total / (1u << 30)) : 0));
 	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
@@ -202,6 +242,7 @@ int cmd_copy(struct cli_opts *o, int argc, char **argv)
 		{ "allow-host-bounce", no_argument, NULL, OPT_BOUNCE },
 		{ "resume", no_argument, NULL, OPT_RESUME },
 		{ "journal-dir", required_argument, NULL, OPT_JOURNAL_DIR },
+		{ "via", required_argument, NULL, OPT_VIA },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -235,6 +276,21 @@ int cmd_copy(struct cli_opts *o, int argc, char **argv)
 		cli_error("--qd must be 1..256 and --bs 1 byte..1G");
 		return EXIT_BAD_INPUT;
 	}
+	if (a.via && strcmp(a.via, "p2p") != 0 && strcmp(a.via, "host") != 0) {
+		cli_error("--via takes p2p or host, not '%s'", a.via);
+		return EXIT_BAD_INPUT;
+	}
+	if (a.via && !strcmp(a.via, "host")) {
+		if (a.provider) {
+			cli_error("--via host copies through host memory: --provider does not apply");
+			return EXIT_BAD_INPUT;
+		}
+		a.flags |= P2PMEM_COPY_HOST_ONLY;
+	}
+	if (a.via && !strcmp(a.via, "p2p") && (a.flags & P2PMEM_COPY_ALLOW_HOST_BOUNCE)) {
+		cli_error("--via p2p insists on p2p memory: drop --allow-host-bounce, or drop --via to allow the fallback");
+		return EXIT_BAD_INPUT;
+	}
 	pairs = argv + optind;
 	prog.tty = prog.tty && !a.quiet;
 	ctx = cli_open(o);
@@ -246,7 +302,7 @@ int cmd_copy(struct cli_opts *o, int argc, char **argv)
 	co.queue_depth = (unsigned int)a.qd;
 	co.flags = a.flags;
 	co.journal_dir = a.journal_dir;
-	co.progress = progress_draw;
+	co.phase_progress = progress_draw;
 	co.progress_arg = &prog;
 	if (a.provider) {
 		if (p2pmem_resolve_client(ctx, a.provider, &pdev)) {
@@ -274,13 +330,12 @@ int cmd_copy(struct cli_opts *o, int argc, char **argv)
 	running = c;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	prog.start = prog.last = mono();
 	ret = p2pmem_copy_run(c);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	running = NULL;
-	if (prog.tty && ret)
-		fputc('\n', stderr);
+	if (prog.drawn)
+		fputc('\n', stderr);	/* stopped mid-phase */
 
 	if (o->out == &output_json)
 		print_json(c, pairs, &a);

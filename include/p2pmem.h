@@ -377,6 +377,28 @@ struct p2pmem_copy;
 #define P2PMEM_COPY_RESUME		(1u << 2) /* continue from the journal */
 #define P2PMEM_COPY_HOST_ONLY		(1u << 3) /* host memory (baseline) */
 
+/* The phases of a run: every job copies, then (with VERIFY) reads back. */
+#define P2PMEM_COPY_PHASE_COPY		0u
+#define P2PMEM_COPY_PHASE_VERIFY	1u
+
+/**
+ * struct p2pmem_copy_progress - where a run stands, for a progress display
+ * @size: sizeof(struct p2pmem_copy_progress)
+ * @phase: P2PMEM_COPY_PHASE_COPY until every job has copied, then
+ *	P2PMEM_COPY_PHASE_VERIFY
+ * @done: bytes of @phase done, over all jobs
+ * @total: bytes of @phase in this run (a resumed run skips what is done)
+ * @seconds: since @phase began (stops when it ends): @done / @seconds is
+ *	the rate the summary reports (p2pmem_copy_phase_seconds())
+ */
+struct p2pmem_copy_progress {
+	size_t size;
+	unsigned int phase;
+	uint64_t done;
+	uint64_t total;
+	double seconds;
+};
+
 /**
  * struct p2pmem_copy_opts - how copy jobs run
  * @size: sizeof(struct p2pmem_copy_opts)
@@ -385,11 +407,17 @@ struct p2pmem_copy;
  * @queue_depth: buffers in flight per job (0: 4)
  * @flags: P2PMEM_COPY_*
  * @provider: the provider for every job, or NULL: the best for each pair
- * @journal_dir: where resume journals live (NULL: /var/tmp, or /tmp
- *	where /var/tmp is missing); it must be writable
+ * @journal_dir: where resume journals live (NULL: the caller's private
+ *	$XDG_STATE_HOME/p2pmem, ~/.local/state/p2pmem, or /var/lib/p2pmem
+ *	for root, created mode 0700); it must be writable. A journal is
+ *	trusted only if it is a regular file of the caller's, of the same
+ *	source and destination (device, inode, size)
  * @progress: called after completions with the bytes done and total over
  *	all jobs (copy and verify phases both count); may be NULL
- * @progress_arg: passed to @progress
+ * @progress_arg: passed to @progress and @phase_progress
+ * @phase_progress: called after completions with the current phase's
+ *	progress; may be NULL (since LIBP2PMEM_0.3; callers built against
+ *	older headers pass the smaller @size and never get it)
  */
 struct p2pmem_copy_opts {
 	size_t size;
@@ -400,6 +428,7 @@ struct p2pmem_copy_opts {
 	const char *journal_dir;
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *progress_arg;
+	void (*phase_progress)(void *arg, const struct p2pmem_copy_progress *p);
 };
 
 /**
@@ -466,6 +495,12 @@ const char *p2pmem_copy_job_journal(const struct p2pmem_copy *copy, size_t i);
  */
 double p2pmem_copy_wall_seconds(const struct p2pmem_copy *copy);
 double p2pmem_copy_cpu_seconds(const struct p2pmem_copy *copy);
+/**
+ * p2pmem_copy_phase_seconds() - how long @phase (P2PMEM_COPY_PHASE_*) took:
+ * from its first I/O to its last byte, over all jobs; 0 if it did not run.
+ * A job's copy rate is its bytes over the copy phase's seconds.
+ */
+double p2pmem_copy_phase_seconds(const struct p2pmem_copy *copy, unsigned int phase);
 
 #ifdef __cplusplus
 }

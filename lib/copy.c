@@ -31,8 +31,11 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -77,7 +80,14 @@ struct copy_job {
 	uint64_t hole;		/* first chunk of this phase that failed */
 	struct copy_slot *slots;
 	unsigned int nslots;
+	bool resume;		/* start from the journal's watermarks */
 	struct p2pmem_copy_job_stats st;
+};
+
+/* Bytes and time of one phase (copy or verify) over all jobs. */
+struct phase_clock {
+	uint64_t done, total;
+	double start, end;	/* seconds since the run began; end 0: running */
 };
 
 struct p2pmem_copy {
@@ -88,7 +98,10 @@ struct p2pmem_copy {
 	volatile sig_atomic_t cancel;
 	struct io_uring ring;
 	bool fixed;		/* the slots' buffers are registered */
+	char jdir[512];		/* where journals live */
 	uint64_t total, done;
+	struct phase_clock phase[2];	/* P2PMEM_COPY_PHASE_* */
+	double t0;		/* CLOCK_MONOTONIC when the data began to move */
 	double wall, cpu;
 };
 
@@ -107,6 +120,9 @@ static void job_fail(struct copy_job *job, int err, const char *fmt, ...)
 
 /* ---- setup ---- */
 
+/* The options as the first release defined them (before phase_progress). */
+#define COPY_OPTS_SIZE_0_1 offsetof(struct p2pmem_copy_opts, phase_progress)
+
 int p2pmem_copy_new(struct p2pmem_ctx *ctx, const struct p2pmem_copy_opts *opts,
 		    struct p2pmem_copy **copyp)
 {
@@ -114,7 +130,7 @@ int p2pmem_copy_new(struct p2pmem_ctx *ctx, const struct p2pmem_copy_opts *opts,
 
 	*copyp = NULL;
 	p2pmem_clear_error(ctx);
-	if (!opts || opts->size != sizeof(*opts)) {
+	if (!opts || (opts->size != sizeof(*opts) && opts->size != COPY_OPTS_SIZE_0_1)) {
 		p2pmem_set_error(ctx, "copy options of unknown size");
 		return -EINVAL;
 	}
@@ -122,7 +138,9 @@ int p2pmem_copy_new(struct p2pmem_ctx *ctx, const struct p2pmem_copy_opts *opts,
 	if (!c)
 		return -ENOMEM;
 	c->ctx = ctx;
-	c->opts = *opts;
+	/* Fields a caller built against an older header does not have stay 0. */
+	memcpy(&c->opts, opts, opts->size);
+	c->opts.size = sizeof(c->opts);
 	if (!c->opts.block_size)
 		c->opts.block_size = DEFAULT_BLOCK_SIZE;
 	if (!c->opts.queue_depth)
@@ -148,6 +166,7 @@ static void job_free(struct copy_job *job)
 	}
 	free(job->slots);
 	p2pmem_pool_free(job->pool);
+	copy_target_discard(&job->dst);
 	copy_target_close(&job->src);
 	copy_target_close(&job->dst);
 	free(job);
@@ -296,41 +315,152 @@ static int probe_pool(struct p2pmem_copy *c, struct copy_job *job)
 	return p2pmem_pool_new(c->ctx, &po, &job->pool);
 }
 
+/* mkdir -p, each new directory 0700 (the XDG base directory rule). */
+static int make_private_dirs(char *path)
+{
+	char *p, c;
+
+	for (p = path + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		c = *p;
+		*p = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+			*p = c;
+			return -errno;
+		}
+		*p = c;
+		if (!c)
+			return 0;
+	}
+}
+
 /*
  * The journal directory must be usable before any byte moves: a copy that
- * cannot record its progress cannot be resumed. The default, /var/tmp,
- * falls back to /tmp where it is missing (minimal systems); a directory
- * the caller named does not.
+ * cannot record its progress cannot be resumed. By default it is private
+ * to the user ($XDG_STATE_HOME/p2pmem, ~/.local/state/p2pmem, or
+ * /var/lib/p2pmem for root), created 0700 and refused when others could
+ * write into it; a directory the caller names may be shared (a sticky /tmp):
+ * the journal's own checks then keep other users' files out.
  */
-static int journal_dir(struct p2pmem_copy *c, const char **dirp)
+static int journal_dir(struct p2pmem_copy *c)
 {
-	const char *dir = c->opts.journal_dir;
+	const char *dir = c->opts.journal_dir, *xdg = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	struct stat st;
+	int ret;
 
-	if (!dir) {
-		*dirp = access("/var/tmp", W_OK | X_OK) == 0 ? "/var/tmp" : "/tmp";
+	if (c->jdir[0])
+		return 0;
+	if (dir) {
+		if (access(dir, W_OK | X_OK) != 0) {
+			ret = -errno;
+			p2pmem_set_error(c->ctx, "cannot keep resume journals in %s: %s; --journal-dir names another directory",
+					 dir, strerror(errno));
+			return ret;
+		}
+		snprintf(c->jdir, sizeof(c->jdir), "%s", dir);
 		return 0;
 	}
-	if (access(dir, W_OK | X_OK) != 0) {
-		int ret = -errno;
-
-		p2pmem_set_error(c->ctx, "cannot keep resume journals in %s: %s; --journal-dir names another directory",
-				 dir, strerror(errno));
+	if (xdg && xdg[0] == '/')
+		snprintf(c->jdir, sizeof(c->jdir), "%s/p2pmem", xdg);
+	else if (geteuid() == 0)
+		snprintf(c->jdir, sizeof(c->jdir), "/var/lib/p2pmem");
+	else if (home && home[0] == '/')
+		snprintf(c->jdir, sizeof(c->jdir), "%s/.local/state/p2pmem", home);
+	else {
+		p2pmem_set_error(c->ctx, "no private place for resume journals: neither XDG_STATE_HOME nor HOME is set; --journal-dir names a directory");
+		return -ENOENT;
+	}
+	ret = make_private_dirs(c->jdir);
+	if (!ret && lstat(c->jdir, &st) != 0)
+		ret = -errno;
+	if (ret) {
+		p2pmem_set_error(c->ctx, "cannot create the journal directory %s: %s; --journal-dir names another directory",
+				 c->jdir, strerror(-ret));
+		c->jdir[0] = '\0';
 		return ret;
 	}
-	*dirp = dir;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		p2pmem_set_error(c->ctx, "refusing the journal directory %s: %s; `chmod 700` it if it is yours, or name another with --journal-dir",
+				 c->jdir, !S_ISDIR(st.st_mode) ? "not a directory" :
+				 st.st_uid != geteuid() ? "it belongs to another user" :
+				 "others can write into it");
+		c->jdir[0] = '\0';
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Which files the paths are: a journal of other files must not count. */
+static void target_binding(const struct copy_target *t, char *buf, size_t len)
+{
+	if (t->is_blockdev)
+		snprintf(buf, len, "blk %u:%u size %" PRIu64, major(t->rdev), minor(t->rdev), t->size);
+	else
+		snprintf(buf, len, "file %u:%u ino %" PRIu64, major(t->disk), minor(t->disk),
+			 (uint64_t)t->ino);
+}
+
+/*
+ * Take the journal of this job, if any. With --resume its watermarks are
+ * trusted only if the journal is the caller's own, of these very files,
+ * and the destination still holds what it says was written; a journal
+ * that fails those checks refuses the copy (the user decides). Without
+ * --resume a journal of ours is simply replaced, one of someone else is
+ * refused now rather than failing the first checkpoint mid-copy.
+ */
+static int job_journal(struct p2pmem_copy *c, struct copy_job *job)
+{
+	char identity[1024], binding[256], sb[100], db[100], *rs, *rd;
+	bool resume = c->opts.flags & P2PMEM_COPY_RESUME;
+	struct stat st;
+	int ret;
+
+	rs = realpath(job->src.name, NULL);
+	rd = realpath(job->dst.name, NULL);
+	snprintf(identity, sizeof(identity), "src=%s@%" PRIu64 " dst=%s@%" PRIu64 " len=%" PRIu64,
+		 rs ? rs : job->src.name, job->src_off, rd ? rd : job->dst.name,
+		 job->dst_off, job->len);
+	free(rs);
+	free(rd);
+	target_binding(&job->src, sb, sizeof(sb));
+	target_binding(&job->dst, db, sizeof(db));
+	snprintf(binding, sizeof(binding), "src %s dst %s", sb, db);
+	copy_journal_init(&job->journal, c->jdir, identity, binding);
+
+	ret = copy_journal_load(c->ctx, &job->journal);
+	if (ret < 0 && (resume || ret == -EPERM))
+		return ret;
+	if (ret <= 0 || !resume) {
+		job->journal.written = job->journal.verified = 0;
+		return 0;
+	}
+	if (job->journal.written > job->len) {
+		p2pmem_set_error(c->ctx, "the resume journal %s says %" PRIu64 " bytes were written, more than the copy's %" PRIu64 "; remove it to start over",
+				 job->journal.path, job->journal.written, job->len);
+		return -EINVAL;
+	}
+	if (!job->dst.is_blockdev &&
+	    (fstat(job->dst.fd, &st) != 0 ||
+	     (uint64_t)st.st_size < job->dst_off + job->journal.written)) {
+		p2pmem_set_error(c->ctx, "%s ends before the journal's watermark (byte %" PRIu64 "): it was truncated since; remove the journal %s to start the copy over",
+				 job->dst.name, job->dst_off + job->journal.written,
+				 job->journal.path);
+		return -ESTALE;
+	}
+	job->resume = true;
 	return 0;
 }
 
 int p2pmem_copy_add(struct p2pmem_copy *c, const char *src, uint64_t src_off,
 		    const char *dst, uint64_t dst_off, uint64_t len)
 {
-	char identity[1024], *rs, *rd;
 	struct copy_job *job, **jobs;
-	const char *jdir = NULL;
 	int ret;
 
 	p2pmem_clear_error(c->ctx);
-	ret = journal_dir(c, &jdir);
+	ret = journal_dir(c);
 	if (ret)
 		return ret;
 	job = calloc(1, sizeof(*job));
@@ -376,19 +506,15 @@ int p2pmem_copy_add(struct p2pmem_copy *c, const char *src, uint64_t src_off,
 		ret = -EINVAL;
 		goto err_free;
 	}
+	ret = job_journal(c, job);
+	if (ret)
+		goto err_free;
 	ret = choose_pool(c, job);
 	if (!ret)
 		ret = probe_pool(c, job);
 	if (ret)
 		goto err_free;
 
-	rs = realpath(src, NULL);
-	rd = realpath(dst, NULL);
-	snprintf(identity, sizeof(identity), "src=%s@%" PRIu64 " dst=%s@%" PRIu64 " len=%" PRIu64,
-		 rs ? rs : src, src_off, rd ? rd : dst, dst_off, len);
-	free(rs);
-	free(rd);
-	copy_journal_init(&job->journal, jdir, identity);
 	job->st.p2p = p2pmem_pool_provider(job->pool) != NULL;
 	snprintf(job->st.where, sizeof(job->st.where), "%s", p2pmem_pool_describe(job->pool));
 
@@ -542,11 +668,55 @@ static void job_checkpoint(struct copy_job *job, bool force)
 			 job->journal.path, strerror(-ret));
 }
 
-static void report_progress(struct p2pmem_copy *c, uint64_t bytes)
+static double now(clockid_t id)
 {
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * A phase begins with its first chunk and ends with its last byte; the
+ * summary's rates are computed from the same clock, so the last progress
+ * line and the summary agree.
+ */
+static void phase_begin(struct p2pmem_copy *c, unsigned int phase)
+{
+	struct phase_clock *pc = &c->phase[phase];
+
+	if (!pc->start && c->t0)
+		pc->start = now(CLOCK_MONOTONIC) - c->t0;
+}
+
+static void report_progress(struct p2pmem_copy *c, unsigned int phase, uint64_t bytes)
+{
+	struct phase_clock *pc = &c->phase[phase];
+	struct p2pmem_copy_progress p = { .size = sizeof(p) };
+	double t = now(CLOCK_MONOTONIC) - c->t0;
+	unsigned int shown;
+
 	c->done += bytes;
+	pc->done += bytes;
+	if (pc->done >= pc->total)
+		pc->end = t;
 	if (c->opts.progress)
 		c->opts.progress(c->opts.progress_arg, c->done, c->total);
+	if (!c->opts.phase_progress)
+		return;
+	/*
+	 * Copying is shown until every job has copied (its last byte too),
+	 * then verifying.
+	 */
+	shown = phase == P2PMEM_COPY_PHASE_COPY ||
+		c->phase[P2PMEM_COPY_PHASE_COPY].done < c->phase[P2PMEM_COPY_PHASE_COPY].total ?
+		P2PMEM_COPY_PHASE_COPY : P2PMEM_COPY_PHASE_VERIFY;
+	pc = &c->phase[shown];
+	p.phase = shown;
+	p.done = pc->done;
+	p.total = pc->total;
+	p.seconds = (pc->end ? pc->end : t) - pc->start;
+	c->opts.phase_progress(c->opts.progress_arg, &p);
 }
 
 static void io_failed(struct copy_job *job, struct copy_slot *s, unsigned int tag, int res)
@@ -575,7 +745,7 @@ static void verify_compare(struct p2pmem_copy *c, struct copy_job *job, struct c
 
 	if (memcmp(a, b, s->len) == 0) {
 		job->st.verified += s->len;
-		report_progress(c, s->len);
+		report_progress(c, P2PMEM_COPY_PHASE_VERIFY, s->len);
 		return;
 	}
 	if (s->off < job->hole)
@@ -652,7 +822,7 @@ static void handle_cqe(struct p2pmem_copy *c, struct io_uring_cqe *cqe)
 			return;
 		}
 		job->st.bytes += s->len;
-		report_progress(c, s->len);
+		report_progress(c, P2PMEM_COPY_PHASE_COPY, s->len);
 		break;
 	case SLOT_VERIFY:
 		if (s->done[tag] < s->len) {
@@ -690,6 +860,7 @@ static void job_advance(struct p2pmem_copy *c, struct copy_job *job)
 		job->phase = PHASE_DONE;
 	} else if (job->phase == PHASE_COPY && (c->opts.flags & P2PMEM_COPY_VERIFY)) {
 		job->phase = PHASE_VERIFY;
+		phase_begin(c, P2PMEM_COPY_PHASE_VERIFY);
 		job->next = job->journal.verified;
 		job->checkpoint = job->next;
 		job->hole = UINT64_MAX;
@@ -705,12 +876,8 @@ static int job_prepare(struct p2pmem_copy *c, struct copy_job *job)
 	unsigned int i;
 	int ret;
 
-	if ((c->opts.flags & P2PMEM_COPY_RESUME) && copy_journal_load(&job->journal)) {
+	if (job->resume)
 		job->st.resumed_at = job->journal.written;
-	} else {
-		job->journal.written = 0;
-		job->journal.verified = 0;
-	}
 	job->phase = PHASE_COPY;
 	job->next = job->journal.written;
 	job->checkpoint = job->next;
@@ -721,8 +888,11 @@ static int job_prepare(struct p2pmem_copy *c, struct copy_job *job)
 		job->checkpoint = job->next;
 	}
 	c->total += job->len - job->journal.written;
-	if (verify)
+	c->phase[P2PMEM_COPY_PHASE_COPY].total += job->len - job->journal.written;
+	if (verify) {
 		c->total += job->len - job->journal.verified;
+		c->phase[P2PMEM_COPY_PHASE_VERIFY].total += job->len - job->journal.verified;
+	}
 
 	job->nslots = c->opts.queue_depth;
 	job->slots = calloc(job->nslots, sizeof(*job->slots));
@@ -801,14 +971,6 @@ static void register_buffers(struct p2pmem_copy *c)
 	}
 }
 
-static double now(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static double cpu_now(void)
 {
 	struct rusage ru;
@@ -846,8 +1008,11 @@ int p2pmem_copy_run(struct p2pmem_copy *c)
 	}
 	register_buffers(c);
 	/* Time the data movement only: buffer setup is the pool's cost. */
-	wall0 = now(CLOCK_MONOTONIC);
+	wall0 = c->t0 = now(CLOCK_MONOTONIC);
 	cpu0 = cpu_now();
+	for (i = 0; i < c->njobs; i++)
+		if (c->jobs[i]->phase == PHASE_VERIFY)	/* resumed after the copy */
+			phase_begin(c, P2PMEM_COPY_PHASE_VERIFY);
 
 	for (;;) {
 		struct io_uring_cqe *cqe;
@@ -888,6 +1053,9 @@ int p2pmem_copy_run(struct p2pmem_copy *c)
 
 out_error:
 	c->wall = now(CLOCK_MONOTONIC) - wall0;
+	for (i = 0; i < 2; i++)
+		if (!c->phase[i].end && c->phase[i].done)
+			c->phase[i].end = c->wall;	/* stopped early */
 	c->cpu = cpu_now() - cpu0;
 	if (ret)
 		return ret;
@@ -937,4 +1105,11 @@ double p2pmem_copy_wall_seconds(const struct p2pmem_copy *c)
 double p2pmem_copy_cpu_seconds(const struct p2pmem_copy *c)
 {
 	return c->cpu;
+}
+
+double p2pmem_copy_phase_seconds(const struct p2pmem_copy *c, unsigned int phase)
+{
+	if (phase > P2PMEM_COPY_PHASE_VERIFY || !c->phase[phase].end)
+		return 0;
+	return c->phase[phase].end - c->phase[phase].start;
 }

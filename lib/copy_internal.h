@@ -22,6 +22,8 @@
  * @disk: the whole disk's device number (partitions resolve to their disk)
  * @disk_start: byte offset of this device on @disk (partition start)
  * @ino: inode, for regular files (with @disk = st_dev)
+ * @rdev: the device number, for block devices
+ * @created: the copy created this file (removed if nothing was written)
  * @pci: the PCI function holding the data, or NULL
  */
 struct copy_target {
@@ -33,11 +35,14 @@ struct copy_target {
 	dev_t disk;
 	uint64_t disk_start;
 	ino_t ino;
+	dev_t rdev;
+	bool created;
 	struct p2pmem_pci_dev *pci;
 };
 
 int copy_target_open(struct p2pmem_ctx *ctx, struct copy_target *t,
 		     const char *name, bool write);
+void copy_target_discard(struct copy_target *t);
 void copy_target_close(struct copy_target *t);
 bool copy_targets_overlap(const struct copy_target *a, uint64_t aoff,
 			  const struct copy_target *b, uint64_t boff,
@@ -46,20 +51,24 @@ bool copy_targets_overlap(const struct copy_target *a, uint64_t aoff,
 /**
  * struct copy_journal - where a job stands, on disk, for --resume
  * @path: the journal file
- * @identity: what the job is (sources, offsets, length, block size)
+ * @identity: what the job is (paths, offsets, length): names the file
+ * @binding: which files those paths were (device, inode, size): a journal
+ *	of a replaced source or destination is refused
  * @written: every byte below this is written (and durable)
  * @verified: every byte below this is read back and equal
  */
 struct copy_journal {
 	char path[512];
 	char identity[1024];
+	char binding[256];
 	uint64_t written;
 	uint64_t verified;
 };
 
 void copy_journal_init(struct copy_journal *j, const char *dir,
-		       const char *identity);
-bool copy_journal_load(struct copy_journal *j);
+		       const char *identity, const char *binding);
+/* 1: loaded; 0: there is none; -errno: refused, the context says why */
+int copy_journal_load(struct p2pmem_ctx *ctx, struct copy_journal *j);
 int copy_journal_save(const struct copy_journal *j);
 void copy_journal_remove(const struct copy_journal *j);
 

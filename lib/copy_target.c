@@ -89,7 +89,9 @@ int copy_target_open(struct p2pmem_ctx *ctx, struct copy_target *t,
 			p2pmem_set_error(ctx, "cannot use %s: %s", name, strerror(errno));
 			return ret;
 		}
-		flags |= O_CREAT;	/* a new destination file */
+		/* A new destination file: ours to remove if nothing is written. */
+		flags |= O_CREAT | O_EXCL;
+		t->created = true;
 	} else if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode)) {
 		p2pmem_set_error(ctx, "%s is neither a block device nor a regular file: copies read and write block devices (/dev/nvme0n1) or files",
 				 name);
@@ -120,6 +122,7 @@ int copy_target_open(struct p2pmem_ctx *ctx, struct copy_target *t,
 			return ret ? ret : -EIO;
 		}
 		t->align = (unsigned int)lbs;
+		t->rdev = st.st_rdev;
 		partition_of(ctx, t, st.st_rdev);
 	} else {
 		t->size = (uint64_t)st.st_size;
@@ -132,6 +135,22 @@ int copy_target_open(struct p2pmem_ctx *ctx, struct copy_target *t,
 		t->pci = NULL;
 	p2pmem_clear_error(ctx);
 	return 0;
+}
+
+/*
+ * A destination file this copy created is removed when not a byte was
+ * written to it, so a refused copy leaves nothing behind; only if the name
+ * still is that file (someone may have renamed it since).
+ */
+void copy_target_discard(struct copy_target *t)
+{
+	struct stat st, fst;
+
+	if (!t->created || t->fd < 0 || fstat(t->fd, &fst) != 0 || fst.st_size != 0)
+		return;
+	if (stat(t->name, &st) == 0 && st.st_dev == fst.st_dev && st.st_ino == fst.st_ino)
+		unlink(t->name);
+	t->created = false;
 }
 
 void copy_target_close(struct copy_target *t)

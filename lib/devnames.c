@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -285,7 +286,8 @@ int p2pmem_resolve_client(struct p2pmem_ctx *ctx, const char *name,
 		if (ret != -ENODEV)
 			return ret;
 	}
-	if (name[0] == '/' || strchr(name, '/')) {
+	/* A bare name that is no device may be a file here (src.bin). */
+	if (strchr(name, '/') || access(name, F_OK) == 0) {
 		ret = resolve_stat(ctx, name, devp);
 		if (ret != -ENODEV || ctx->last_error[0])
 			return ret;
