@@ -29,7 +29,8 @@ static const char bench_usage[] =
 	"Compare, on SRC -> DST (the DST range is overwritten): the copy engine\n"
 	"through p2p memory, the same through host memory, and a synchronous\n"
 	"pread/pwrite loop through one p2p buffer; then pool allocation against\n"
-	"one mapping per buffer.\n"
+	"one mapping per buffer. When SRC and DST are ranges of one NVMe\n"
+	"namespace that supports Copy, device copy (inside the drive) too.\n"
 	"  --length N      bytes per run (default 32M)\n"
 	"  --bs LIST       block sizes, comma-separated (default 64K,512K,1M)\n"
 	"  --qd LIST       queue depths, comma-separated (default 1,4,16)\n"
@@ -141,11 +142,11 @@ static double median(double *v, size_t n)
 
 static void run_engine(struct p2pmem_ctx *ctx, const char *src, const char *dst,
 		       const struct bench_args *a, struct p2pmem_provider *prov,
-		       bool host, struct result *r)
+		       unsigned int flags, struct result *r)
 {
 	struct p2pmem_copy_opts co = {
 		.size = sizeof(co), .block_size = r->bs, .queue_depth = (unsigned int)r->qd,
-		.flags = host ? P2PMEM_COPY_HOST_ONLY : 0, .provider = prov,
+		.flags = flags, .provider = prov,
 	};
 	struct p2pmem_copy *c;
 
@@ -175,7 +176,8 @@ static void run_pair(struct p2pmem_ctx *ctx, const char *src, const char *dst,
 			int e = (int)(k & 1) ^ i;
 			struct result one = r[e];
 
-			run_engine(ctx, src, dst, a, e ? NULL : prov, e == 1, &one);
+			run_engine(ctx, src, dst, a, e ? NULL : prov,
+				   e ? P2PMEM_COPY_HOST_ONLY : P2PMEM_COPY_NO_DEVICE, &one);
 			if (one.error[0]) {
 				snprintf(r[e].error, sizeof(r[e].error), "%s", one.error);
 				return;
@@ -215,6 +217,43 @@ static void run_sync(const char *src, const char *dst, const struct bench_args *
 		close(sfd);
 	if (dfd >= 0)
 		close(dfd);
+}
+
+/* Can the drive copy SRC -> DST itself (two ranges of one NVMe namespace)? */
+static bool device_copy_applies(struct p2pmem_ctx *ctx, const char *src, const char *dst,
+				const struct bench_args *a)
+{
+	struct p2pmem_copy_opts co = { .size = sizeof(co), .flags = P2PMEM_COPY_DEVICE_ONLY };
+	struct p2pmem_copy *c;
+	bool ok;
+
+	if (p2pmem_copy_new(ctx, &co, &c))
+		return false;
+	ok = p2pmem_copy_add(c, src, 0, dst, 0, a->length) == 0;
+	p2pmem_copy_free(c);
+	return ok;
+}
+
+/* Device copy (NVMe Copy inside the drive) a.repeat times: the medians. */
+static void run_device_repeated(struct p2pmem_ctx *ctx, const char *src, const char *dst,
+				const struct bench_args *a, struct result *r)
+{
+	double rate[MAX_REPEAT], cpu[MAX_REPEAT];
+	uint64_t k;
+
+	for (k = 0; k < a->repeat; k++) {
+		struct result one = *r;
+
+		run_engine(ctx, src, dst, a, NULL, P2PMEM_COPY_DEVICE_ONLY, &one);
+		if (one.error[0]) {
+			snprintf(r->error, sizeof(r->error), "%s", one.error);
+			return;
+		}
+		rate[k] = one.mib_s;
+		cpu[k] = one.cpu_per_gib;
+	}
+	r->mib_s = median(rate, a->repeat);
+	r->cpu_per_gib = median(cpu, a->repeat);
 }
 
 /* The synchronous loop a.repeat times: the medians, like every other row. */
@@ -342,7 +381,7 @@ int cmd_bench(struct cli_opts *o, int argc, char **argv)
 	}
 	where = p2pmem_pool_describe(sync_pool);
 
-	res = calloc(a.nbs * (2 * a.nqd + 1), sizeof(*res));
+	res = calloc(a.nbs * (2 * a.nqd + 1) + a.nqd, sizeof(*res));
 	if (!res)
 		goto out_free;
 	/* Warm up both paths (first touches of memory and caches), unreported. */
@@ -366,6 +405,13 @@ int cmd_bench(struct cli_opts *o, int argc, char **argv)
 		res[n] = (struct result){ .engine = "sync-loop", .bs = a.bs[i], .qd = 1 };
 		run_sync_repeated(src, dst, &a, sync_pool, &res[n++]);
 	}
+	/* Inside one drive: the drive's own command size, so no block sizes. */
+	if (device_copy_applies(ctx, src, dst, &a)) {
+		for (j = 0; j < a.nqd; j++) {
+			res[n] = (struct result){ .engine = "device-copy", .bs = 0, .qd = a.qd[j] };
+			run_device_repeated(ctx, src, dst, &a, &res[n++]);
+		}
+	}
 	pool_us = alloc_cost(ctx, &po, 0, a.allocs, 64 << 10, alloc_err, sizeof(alloc_err));
 	if (pool_us >= 0)
 		mmap_us = alloc_cost(ctx, &po, P2PMEM_POOL_NO_SUBALLOC, a.allocs, 64 << 10,
@@ -383,7 +429,7 @@ int cmd_bench(struct cli_opts *o, int argc, char **argv)
 			json_object *r = json_object_new_object();
 
 			json_object_object_add(r, "engine", json_object_new_string(res[i].engine));
-			json_object_object_add(r, "block_size", json_object_new_uint64(res[i].bs));
+			json_object_object_add(r, "block_size", res[i].bs ? json_object_new_uint64(res[i].bs) : NULL);
 			json_object_object_add(r, "queue_depth", json_object_new_uint64(res[i].qd));
 			json_object_object_add(r, "mib_per_second", res[i].error[0] ? NULL :
 					       json_object_new_double(res[i].mib_s));
@@ -407,7 +453,8 @@ int cmd_bench(struct cli_opts *o, int argc, char **argv)
 		for (i = 0; i < n; i++) {
 			char bs[32];
 
-			printf("%-12s %8s %4llu ", res[i].engine, cli_size(res[i].bs, bs, sizeof(bs)),
+			printf("%-12s %8s %4llu ", res[i].engine,
+			       res[i].bs ? cli_size(res[i].bs, bs, sizeof(bs)) : "drive's",
 			       (unsigned long long)res[i].qd);
 			if (res[i].error[0])
 				printf("failed: %s\n", res[i].error);

@@ -29,8 +29,10 @@ static const char copy_usage[] =
 	"  --bs N               bytes per I/O and buffer (default 1M)\n"
 	"  --qd N               buffers in flight per pair (default 4)\n"
 	"  --verify             read both back and compare\n"
-	"  --via PATH           p2p (default; host memory only with\n"
-	"                       --allow-host-bounce), or host: through host memory\n"
+	"  --via PATH           device: NVMe Copy inside the drive (two ranges of\n"
+	"                       one namespace), p2p: p2p memory, host: host memory;\n"
+	"                       default: device where the drive can, else p2p\n"
+	"  --no-device-copy     never NVMe Copy (move the data through memory)\n"
 	"  --allow-host-bounce  use host memory when no provider reaches both\n"
 	"  --resume             continue an interrupted copy from its journal\n"
 	"  --journal-dir DIR    where journals live (default: private to the user,\n"
@@ -42,7 +44,7 @@ static const char copy_usage[] =
 
 enum {
 	OPT_SRC_OFF = 0x300, OPT_DST_OFF, OPT_LENGTH, OPT_PROVIDER, OPT_BS,
-	OPT_QD, OPT_VERIFY, OPT_BOUNCE, OPT_RESUME, OPT_JOURNAL_DIR, OPT_VIA,
+	OPT_QD, OPT_VERIFY, OPT_BOUNCE, OPT_RESUME, OPT_JOURNAL_DIR, OPT_VIA, OPT_NO_DEVICE,
 };
 
 #define OPT_QUIET 'q'
@@ -67,6 +69,7 @@ static int copy_opt(void *priv, int c, const char *arg)
 	case OPT_PROVIDER: a->provider = arg; return 0;
 	case OPT_JOURNAL_DIR: a->journal_dir = arg; return 0;
 	case OPT_VIA: a->via = arg; return 0;
+	case OPT_NO_DEVICE: a->flags |= P2PMEM_COPY_NO_DEVICE; return 0;
 	case OPT_VERIFY: a->flags |= P2PMEM_COPY_VERIFY; return 0;
 	case OPT_BOUNCE: a->flags |= P2PMEM_COPY_ALLOW_HOST_BOUNCE; return 0;
 	case OPT_RESUME: a->flags |= P2PMEM_COPY_RESUME; return 0;
@@ -169,6 +172,8 @@ static void print_text(struct p2pmem_copy *c, char **pairs)
 		if (st->resumed_at)
 			printf(" (resumed at byte %" PRIu64 ")", st->resumed_at);
 		printf("\n  through   %s\n", st->where);
+		if (st->note[0])
+			printf("  note      %s\n", st->note);
 		if (st->verified)
 			printf("  verified  %s\n", cli_size(st->verified, a, sizeof(a)));
 		if (st->error)
@@ -207,6 +212,9 @@ static void print_json(struct p2pmem_copy *c, char **pairs, const struct copy_ar
 		json_object_object_add(j, "ops", json_object_new_uint64(st->ops));
 		json_object_object_add(j, "p2p", json_object_new_boolean(st->p2p));
 		json_object_object_add(j, "where", json_object_new_string(st->where));
+		json_object_object_add(j, "via", json_object_new_string(st->via == P2PMEM_COPY_VIA_DEVICE ? "device" :
+									  st->via == P2PMEM_COPY_VIA_P2P ? "p2p" : "host"));
+		json_object_object_add(j, "note", st->note[0] ? json_object_new_string(st->note) : NULL);
 		json_object_object_add(j, "error", st->error ? json_object_new_string(st->message) : NULL);
 		json_object_object_add(j, "errno", st->error ? json_object_new_int(-st->error) : NULL);
 		json_object_object_add(j, "journal", json_object_new_string(p2pmem_copy_job_journal(c, i)));
@@ -243,6 +251,7 @@ int cmd_copy(struct cli_opts *o, int argc, char **argv)
 		{ "resume", no_argument, NULL, OPT_RESUME },
 		{ "journal-dir", required_argument, NULL, OPT_JOURNAL_DIR },
 		{ "via", required_argument, NULL, OPT_VIA },
+		{ "no-device-copy", no_argument, NULL, OPT_NO_DEVICE },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -276,19 +285,28 @@ int cmd_copy(struct cli_opts *o, int argc, char **argv)
 		cli_error("--qd must be 1..256 and --bs 1 byte..1G");
 		return EXIT_BAD_INPUT;
 	}
-	if (a.via && strcmp(a.via, "p2p") != 0 && strcmp(a.via, "host") != 0) {
-		cli_error("--via takes p2p or host, not '%s'", a.via);
+	if (a.via && strcmp(a.via, "p2p") && strcmp(a.via, "host") && strcmp(a.via, "device")) {
+		cli_error("--via takes device, p2p or host, not '%s'", a.via);
 		return EXIT_BAD_INPUT;
 	}
-	if (a.via && !strcmp(a.via, "host")) {
-		if (a.provider) {
-			cli_error("--via host copies through host memory: --provider does not apply");
+	if (a.via && strcmp(a.via, "p2p") && a.provider) {
+		cli_error("--via %s moves no data through a provider: --provider does not apply", a.via);
+		return EXIT_BAD_INPUT;
+	}
+	if (a.via && strcmp(a.via, "device") && (a.flags & P2PMEM_COPY_NO_DEVICE) == 0)
+		a.flags |= P2PMEM_COPY_NO_DEVICE;	/* an explicit path is that path */
+	if (a.via && !strcmp(a.via, "host"))
+		a.flags |= P2PMEM_COPY_HOST_ONLY;
+	if (a.via && !strcmp(a.via, "device")) {
+		if (a.flags & P2PMEM_COPY_NO_DEVICE) {
+			cli_error("--via device and --no-device-copy contradict each other");
 			return EXIT_BAD_INPUT;
 		}
-		a.flags |= P2PMEM_COPY_HOST_ONLY;
+		a.flags |= P2PMEM_COPY_DEVICE_ONLY;
 	}
-	if (a.via && !strcmp(a.via, "p2p") && (a.flags & P2PMEM_COPY_ALLOW_HOST_BOUNCE)) {
-		cli_error("--via p2p insists on p2p memory: drop --allow-host-bounce, or drop --via to allow the fallback");
+	if (a.via && strcmp(a.via, "host") && (a.flags & P2PMEM_COPY_ALLOW_HOST_BOUNCE)) {
+		cli_error("--via %s insists on that path: drop --allow-host-bounce, or drop --via to allow the fallback",
+			  a.via);
 		return EXIT_BAD_INPUT;
 	}
 	pairs = argv + optind;

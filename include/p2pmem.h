@@ -376,6 +376,13 @@ struct p2pmem_copy;
 #define P2PMEM_COPY_ALLOW_HOST_BOUNCE	(1u << 1) /* host memory if no p2p */
 #define P2PMEM_COPY_RESUME		(1u << 2) /* continue from the journal */
 #define P2PMEM_COPY_HOST_ONLY		(1u << 3) /* host memory (baseline) */
+#define P2PMEM_COPY_NO_DEVICE		(1u << 4) /* never NVMe Copy */
+#define P2PMEM_COPY_DEVICE_ONLY		(1u << 5) /* NVMe Copy or refuse */
+
+/* How a job's data moves (struct p2pmem_copy_job_stats.via) */
+#define P2PMEM_COPY_VIA_HOST		0u /* through host memory */
+#define P2PMEM_COPY_VIA_P2P		1u /* through p2p memory */
+#define P2PMEM_COPY_VIA_DEVICE		2u /* inside the drive (NVMe Copy) */
 
 /* The phases of a run: every job copies, then (with VERIFY) reads back. */
 #define P2PMEM_COPY_PHASE_COPY		0u
@@ -438,10 +445,14 @@ struct p2pmem_copy_opts {
  * @resumed_at: where this run started (a resumed copy skips what the
  *	journal says is written and verified)
  * @ops: I/O operations submitted (reads, writes, verify reads)
- * @p2p: the buffers were p2p memory (false: host bounce)
- * @where: the buffers' home, e.g. "p2p 0000:03:00.0 (nvme-cmb, ...)"
+ * @p2p: the buffers were p2p memory (false: host bounce, device copy)
+ * @where: the buffers' home, e.g. "p2p 0000:03:00.0 (nvme-cmb, ...)", or
+ *	"device copy (NVMe Copy inside nvme0n1 ...)"
  * @error: 0, or the -errno that ended the job
  * @message: with @error, what failed and what to do
+ * @via: P2PMEM_COPY_VIA_* (since LIBP2PMEM_0.3)
+ * @note: why a faster path was not taken (a device copy the drive cannot
+ *	do, or that it refused and the job continued through memory), or ""
  */
 struct p2pmem_copy_job_stats {
 	uint64_t bytes;
@@ -452,6 +463,8 @@ struct p2pmem_copy_job_stats {
 	char where[128];
 	int error;
 	char message[512];
+	unsigned int via;
+	char note[256];
 };
 
 int p2pmem_copy_new(struct p2pmem_ctx *ctx, const struct p2pmem_copy_opts *opts,
@@ -463,7 +476,11 @@ int p2pmem_copy_new(struct p2pmem_ctx *ctx, const struct p2pmem_copy_opts *opts,
  * @src and @dst are block devices or regular files (@dst is created if
  * missing). Everything is checked here, before any byte moves: sizes,
  * O_DIRECT alignment, overlap on one device, and a buffer home that both
- * devices reach.
+ * devices reach. Two ranges of one NVMe namespace (partitions included)
+ * whose drive supports Copy are copied inside the drive (NVMe Copy through
+ * /dev/ngXnY passthrough, root only) unless P2PMEM_COPY_NO_DEVICE; a
+ * drive that refuses it at run time makes the job continue through
+ * memory (job stats' @note says so).
  * Return: 0; -EINVAL (misaligned, overlapping, bad range), -ENOSPC
  * (destination too small), -EREMOTEIO (no provider reaches both devices
  * and no host bounce allowed), -ENOENT, -EACCES...; p2pmem_ctx_last_error()

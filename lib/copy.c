@@ -50,7 +50,7 @@
 #define TAG_DST			1u	/* verify: the destination's read */
 #define TAG_WATCH		2u	/* the job's provider revoked its memory */
 
-enum slot_state { SLOT_IDLE, SLOT_READ, SLOT_WRITE, SLOT_VERIFY };
+enum slot_state { SLOT_IDLE, SLOT_READ, SLOT_WRITE, SLOT_VERIFY, SLOT_DEVCOPY };
 enum job_phase { PHASE_COPY, PHASE_VERIFY, PHASE_DONE };
 
 struct copy_job;
@@ -60,6 +60,7 @@ struct copy_slot {
 	struct copy_job *job;
 	struct p2pmem_buf *buf;
 	uint8_t *vbuf;		/* verify: 2 x block size of host memory */
+	uint8_t *desc;		/* device copy: the command's source ranges */
 	enum slot_state state;
 	uint64_t off;		/* of the chunk, from the job's start */
 	size_t len;
@@ -81,6 +82,9 @@ struct copy_job {
 	struct copy_slot *slots;
 	unsigned int nslots;
 	bool resume;		/* start from the journal's watermarks */
+	bool device;		/* copying by NVMe Copy inside the drive */
+	struct copy_device dev;
+	int refused;		/* the NVMe status of a Copy the drive refused */
 	struct p2pmem_copy_job_stats st;
 };
 
@@ -163,7 +167,9 @@ static void job_free(struct copy_job *job)
 	for (i = 0; job->slots && i < job->nslots; i++) {
 		p2pmem_buf_free(job->slots[i].buf);
 		free(job->slots[i].vbuf);
+		free(job->slots[i].desc);
 	}
+	copy_device_close(&job->dev);
 	free(job->slots);
 	p2pmem_pool_free(job->pool);
 	copy_target_discard(&job->dst);
@@ -244,6 +250,50 @@ static int choose_pool(struct p2pmem_copy *c, struct copy_job *job)
 				 job->dst.pci->bdf, why);
 	}
 	return ret;
+}
+
+/*
+ * Two ranges of one NVMe namespace: the drive copies them itself when it
+ * can (copy_device.c), and nothing crosses PCIe. Why it cannot is kept for
+ * the summary when the user could have expected it (one device).
+ */
+static int choose_device(struct p2pmem_copy *c, struct copy_job *job)
+{
+	unsigned int f = c->opts.flags;
+	char why[400];
+	int ret;
+
+	if (f & (P2PMEM_COPY_NO_DEVICE | P2PMEM_COPY_HOST_ONLY)) {
+		if ((f & P2PMEM_COPY_DEVICE_ONLY)) {
+			p2pmem_set_error(c->ctx, "device copy only, and device copy off: contradictory flags");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	ret = copy_device_open(c->ctx, &job->src, &job->dst, &job->dev, why, sizeof(why));
+	if (ret) {
+		if (f & P2PMEM_COPY_DEVICE_ONLY) {
+			p2pmem_set_error(c->ctx, "no device copy from %s to %s: %s; drop --via device to copy through memory",
+					 job->src.name, job->dst.name, why);
+			return ret == -ENOMEM ? ret : -EOPNOTSUPP;
+		}
+		if (job->src.is_blockdev && job->src.disk == job->dst.disk)
+			snprintf(job->st.note, sizeof(job->st.note), "no device copy: %s", why);
+		return ret == -ENOMEM ? ret : 0;
+	}
+	job->device = true;
+	job->st.via = P2PMEM_COPY_VIA_DEVICE;
+	snprintf(job->st.where, sizeof(job->st.where),
+		 "device copy (NVMe Copy inside %s through %s, %" PRIu64 " KiB per command)",
+		 job->dev.disk, job->dev.path, (uint64_t)copy_device_max_bytes(&job->dev) >> 10);
+	return 0;
+}
+
+static void job_describe_pool(struct copy_job *job)
+{
+	job->st.p2p = p2pmem_pool_provider(job->pool) != NULL;
+	job->st.via = job->st.p2p ? P2PMEM_COPY_VIA_P2P : P2PMEM_COPY_VIA_HOST;
+	snprintf(job->st.where, sizeof(job->st.where), "%s", p2pmem_pool_describe(job->pool));
 }
 
 /*
@@ -509,14 +559,17 @@ int p2pmem_copy_add(struct p2pmem_copy *c, const char *src, uint64_t src_off,
 	ret = job_journal(c, job);
 	if (ret)
 		goto err_free;
-	ret = choose_pool(c, job);
-	if (!ret)
-		ret = probe_pool(c, job);
+	ret = choose_device(c, job);
 	if (ret)
 		goto err_free;
-
-	job->st.p2p = p2pmem_pool_provider(job->pool) != NULL;
-	snprintf(job->st.where, sizeof(job->st.where), "%s", p2pmem_pool_describe(job->pool));
+	if (!job->device) {
+		ret = choose_pool(c, job);
+		if (!ret)
+			ret = probe_pool(c, job);
+		if (ret)
+			goto err_free;
+		job_describe_pool(job);
+	}
 
 	jobs = realloc(c->jobs, (c->njobs + 1) * sizeof(*jobs));
 	if (!jobs) {
@@ -597,18 +650,39 @@ static int submit_write(struct p2pmem_copy *c, struct copy_slot *s)
 	return 0;
 }
 
+static int submit_device_copy(struct p2pmem_copy *c, struct copy_slot *s)
+{
+	struct copy_job *job = s->job;
+	struct io_uring_sqe *sqe = get_sqe(c);
+
+	if (!sqe)
+		return -EBUSY;
+	copy_device_prep(&job->dev, sqe, job->src_off + s->off, job->dst_off + s->off, s->len,
+			 s->desc);
+	io_uring_sqe_set_data(sqe, s);
+	s->pending++;
+	job->st.ops++;
+	return 0;
+}
+
 /* Start the next chunk of the job's current phase on an idle slot. */
 static void slot_start(struct p2pmem_copy *c, struct copy_slot *s)
 {
 	struct copy_job *job = s->job;
 	uint64_t left = job->len - job->next;
+	size_t chunk = c->opts.block_size;
 
+	if (job->device && job->phase == PHASE_COPY)
+		chunk = copy_device_max_bytes(&job->dev);
 	s->off = job->next;
-	s->len = left < c->opts.block_size ? (size_t)left : c->opts.block_size;
+	s->len = left < chunk ? (size_t)left : chunk;
 	s->done[0] = s->done[1] = 0;
 	s->failed = false;
 	job->next += s->len;
-	if (job->phase == PHASE_COPY) {
+	if (job->device && job->phase == PHASE_COPY) {
+		s->state = SLOT_DEVCOPY;
+		submit_device_copy(c, s);
+	} else if (job->phase == PHASE_COPY) {
 		s->state = SLOT_READ;
 		submit_read(c, s, 0);
 	} else {
@@ -779,6 +853,41 @@ static void job_revoked(struct copy_job *job, int res)
 			 job->st.where);
 }
 
+/*
+ * A Copy command completed: 0, a negative errno from the kernel, or the
+ * NVMe status. A status that says the drive will not do it marks the job
+ * for a fallback through memory once its other commands are back.
+ */
+static void device_copy_done(struct p2pmem_copy *c, struct copy_job *job,
+			     struct copy_slot *s, int res)
+{
+	char status[128];
+
+	s->state = SLOT_IDLE;
+	if (res == 0) {
+		job->st.bytes += s->len;
+		report_progress(c, P2PMEM_COPY_PHASE_COPY, s->len);
+		return;
+	}
+	if (s->off < job->hole)
+		job->hole = s->off;
+	if (res > 0 && copy_device_may_fall_back(res) &&
+	    !(c->opts.flags & P2PMEM_COPY_DEVICE_ONLY)) {
+		if (!job->refused)
+			job->refused = res;
+		return;
+	}
+	if (res > 0)
+		copy_device_status(res, status, sizeof(status));
+	else
+		snprintf(status, sizeof(status), "%s", strerror(-res));
+	job_fail(job, res > 0 ? -EIO : res,
+		 "NVMe Copy of %s at offset %" PRIu64 " to %s at offset %" PRIu64 " failed: %s%s",
+		 job->src.name, job->src_off + s->off, job->dst.name, job->dst_off + s->off, status,
+		 res > 0 && copy_device_may_fall_back(res) ?
+		 "; without --via device the copy continues through memory" : "");
+}
+
 static void handle_cqe(struct p2pmem_copy *c, struct io_uring_cqe *cqe)
 {
 	uintptr_t data = (uintptr_t)io_uring_cqe_get_data(cqe);
@@ -793,6 +902,10 @@ static void handle_cqe(struct p2pmem_copy *c, struct io_uring_cqe *cqe)
 	}
 	job = s->job;
 	s->pending--;
+	if (s->state == SLOT_DEVCOPY) {
+		device_copy_done(c, job, s, res);
+		return;
+	}
 	if (res <= 0 && !s->failed) {
 		io_failed(job, s, tag, res);
 		s->failed = true;
@@ -834,6 +947,7 @@ static void handle_cqe(struct p2pmem_copy *c, struct io_uring_cqe *cqe)
 		verify_compare(c, job, s);
 		break;
 	case SLOT_IDLE:
+	case SLOT_DEVCOPY:	/* device_copy_done() took it */
 		break;
 	}
 out_idle:
@@ -841,13 +955,80 @@ out_idle:
 		s->state = SLOT_IDLE;
 }
 
+static int slot_buffers(struct p2pmem_copy *c, struct copy_job *job, struct copy_slot *s,
+			unsigned int i)
+{
+	int ret;
+
+	if (job->device) {
+		if (posix_memalign((void **)&s->desc, 4096,
+				   copy_device_desc_bytes(&job->dev, copy_device_max_bytes(&job->dev))))
+			return -ENOMEM;
+		return 0;
+	}
+	ret = p2pmem_buf_alloc(job->pool, c->opts.block_size, &s->buf);
+	if (ret)
+		job_fail(job, ret, "cannot allocate buffer %u of %zu bytes from %s: %s",
+			 i + 1, c->opts.block_size, job->st.where,
+			 p2pmem_ctx_last_error(c->ctx)[0] ? p2pmem_ctx_last_error(c->ctx) :
+			 strerror(-ret));
+	return ret;
+}
+
+/*
+ * The drive refused a Copy with a status that says it will not do it
+ * (not a media error): continue through memory from the watermark, as a
+ * job that never tried. Chunks it did copy below the watermark stay.
+ */
+static void job_fall_back(struct p2pmem_copy *c, struct copy_job *job)
+{
+	uint64_t w = job_watermark(job);
+	char status[128], where[128];
+	unsigned int i;
+	int ret;
+
+	copy_device_status(job->refused, status, sizeof(status));
+	snprintf(where, sizeof(where), "%s", job->st.where);
+	job->refused = 0;
+	job->device = false;
+	copy_device_close(&job->dev);
+	ret = choose_pool(c, job);
+	if (!ret)
+		ret = probe_pool(c, job);
+	if (ret) {
+		job_fail(job, ret, "the drive refused NVMe Copy (%s), and memory cannot serve either: %s",
+			 status, p2pmem_ctx_last_error(c->ctx));
+		return;
+	}
+	job_describe_pool(job);
+	for (i = 0; i < job->nslots; i++)
+		if (slot_buffers(c, job, &job->slots[i], i))
+			return;
+	snprintf(job->st.note, sizeof(job->st.note),
+		 "the drive refused NVMe Copy at byte %" PRIu64 " (%s): continued through memory",
+		 job->src_off + w, status);
+	job->next = w;
+	job->checkpoint = w < job->checkpoint ? w : job->checkpoint;
+	job->hole = UINT64_MAX;
+}
+
 /* Move a job on when its phase has drained: next phase, or done. */
 static void job_advance(struct p2pmem_copy *c, struct copy_job *job)
 {
 	bool stop = job->st.error || c->cancel;
 
+	if (job->phase == PHASE_COPY && job->device && !job_busy(job) && job->next >= job->len &&
+	    job->hole == UINT64_MAX) {
+		/* Buffered readers of the destination must not see stale pages. */
+		posix_fadvise(job->dst.fd, (off_t)job->dst_off, (off_t)job->len,
+			      POSIX_FADV_DONTNEED);
+	}
+
 	if (job->phase == PHASE_DONE || job_busy(job))
 		return;
+	if (job->refused && !stop)
+		job_fall_back(c, job);
+	stop = job->st.error || c->cancel;
 	if (stop) {
 		job_checkpoint(job, true);
 		job->phase = PHASE_DONE;
@@ -898,19 +1079,20 @@ static int job_prepare(struct p2pmem_copy *c, struct copy_job *job)
 	job->slots = calloc(job->nslots, sizeof(*job->slots));
 	if (!job->slots)
 		return -ENOMEM;
+	/* The drive reads the source itself: what the page cache holds first. */
+	if (job->device && fdatasync(job->src.fd) != 0) {
+		job_fail(job, -errno, "cannot flush %s before the device copy: %s", job->src.name,
+			 strerror(errno));
+		return -errno;
+	}
 	for (i = 0; i < job->nslots; i++) {
 		struct copy_slot *s = &job->slots[i];
 
 		s->job = job;
 		s->fixed = -1;
-		ret = p2pmem_buf_alloc(job->pool, c->opts.block_size, &s->buf);
-		if (ret) {
-			job_fail(job, ret, "cannot allocate buffer %u of %zu bytes from %s: %s",
-				 i + 1, c->opts.block_size, job->st.where,
-				 p2pmem_ctx_last_error(c->ctx)[0] ? p2pmem_ctx_last_error(c->ctx) :
-				 strerror(-ret));
+		ret = slot_buffers(c, job, s, i);
+		if (ret)
 			return ret;
-		}
 		if (verify && posix_memalign((void **)&s->vbuf, 4096, 2 * c->opts.block_size))
 			return -ENOMEM;
 	}
@@ -930,17 +1112,21 @@ static void register_buffers(struct p2pmem_copy *c)
 	size_t i;
 
 	for (i = 0; i < c->njobs; i++) {
+		if (c->jobs[i]->device)
+			continue;	/* no buffers: the drive copies */
 		if (p2pmem_pool_provider(c->jobs[i]->pool) &&
 		    p2pmem_pool_watch_fd(c->jobs[i]->pool) < 0)
 			return;
 		n += c->jobs[i]->nslots;
 	}
+	if (!n)
+		return;
 	iov = calloc(n, sizeof(*iov));
 	if (!iov)
 		return;
 	n = 0;
 	for (i = 0; i < c->njobs; i++)
-		for (k = 0; k < c->jobs[i]->nslots; k++) {
+		for (k = 0; !c->jobs[i]->device && k < c->jobs[i]->nslots; k++) {
 			iov[n].iov_base = p2pmem_buf_addr(c->jobs[i]->slots[k].buf);
 			iov[n++].iov_len = c->opts.block_size;
 		}
@@ -953,6 +1139,8 @@ static void register_buffers(struct p2pmem_copy *c)
 		struct copy_job *job = c->jobs[i];
 		struct io_uring_sqe *sqe;
 
+		if (job->device)
+			continue;
 		for (k = 0; k < job->nslots; k++)
 			job->slots[k].fixed = (int)n++;
 		if (!p2pmem_pool_provider(job->pool))
@@ -983,7 +1171,7 @@ static double cpu_now(void)
 int p2pmem_copy_run(struct p2pmem_copy *c)
 {
 	double wall0 = now(CLOCK_MONOTONIC), cpu0 = cpu_now();
-	unsigned int entries = 0;
+	unsigned int entries = 0, setup = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
 	size_t i;
 	int ret = 0;
 
@@ -997,10 +1185,13 @@ int p2pmem_copy_run(struct p2pmem_copy *c)
 		goto out_error;
 	/* One issuer, completions run when it waits: no task_work IPIs. */
 	entries += c->njobs;	/* revocation watches */
-	ret = io_uring_queue_init(entries < 8 ? 8 : entries, &c->ring,
-				  IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
+	for (i = 0; i < c->njobs; i++)
+		if (c->jobs[i]->device)
+			setup |= IORING_SETUP_SQE128 | IORING_SETUP_CQE32;	/* NVMe passthrough */
+	ret = io_uring_queue_init(entries < 8 ? 8 : entries, &c->ring, setup);
 	if (ret == -EINVAL)	/* kernels before 6.1 */
-		ret = io_uring_queue_init(entries < 8 ? 8 : entries, &c->ring, 0);
+		ret = io_uring_queue_init(entries < 8 ? 8 : entries, &c->ring,
+					  setup & (IORING_SETUP_SQE128 | IORING_SETUP_CQE32));
 	if (ret) {
 		p2pmem_set_error(c->ctx, "cannot set up io_uring: %s%s", strerror(-ret),
 				 ret == -ENOSYS || ret == -EPERM ? " (io_uring disabled in this kernel?)" : "");

@@ -49,6 +49,45 @@ bool copy_targets_overlap(const struct copy_target *a, uint64_t aoff,
 			  uint64_t len);
 
 /**
+ * struct copy_device - NVMe Copy inside one namespace (copy_device.c)
+ * @fd: the namespace's generic character device, open
+ * @path: its name, /dev/ngXnY
+ * @disk: the namespace's block device name, nvmeXnY
+ * @nsid: namespace ID
+ * @lba_shift: log2 of the logical block size
+ * @mssrl: blocks per source range, at most
+ * @mcl: blocks per command, at most
+ * @msrc: source ranges per command, 0-based
+ * @max_blocks: blocks per command we issue
+ * @src_start: byte offset of the source (a partition) on the namespace
+ * @dst_start: the same for the destination
+ */
+struct copy_device {
+	int fd;
+	char path[64];
+	char disk[64];
+	uint32_t nsid;
+	unsigned int lba_shift;
+	uint32_t mssrl, mcl;
+	uint8_t msrc;
+	uint64_t max_blocks;
+	uint64_t src_start, dst_start;
+};
+
+struct io_uring_sqe;
+
+int copy_device_open(struct p2pmem_ctx *ctx, const struct copy_target *src,
+		     const struct copy_target *dst, struct copy_device *d,
+		     char *why, size_t whylen);
+void copy_device_close(struct copy_device *d);
+size_t copy_device_max_bytes(const struct copy_device *d);
+size_t copy_device_desc_bytes(const struct copy_device *d, size_t len);
+void copy_device_prep(const struct copy_device *d, struct io_uring_sqe *sqe,
+		      uint64_t src_off, uint64_t dst_off, size_t len, uint8_t *desc);
+void copy_device_status(int status, char *buf, size_t len);
+bool copy_device_may_fall_back(int status);
+
+/**
  * struct copy_journal - where a job stands, on disk, for --resume
  * @path: the journal file
  * @identity: what the job is (paths, offsets, length): names the file

@@ -48,12 +48,20 @@ switch_down() {
 
 # nvme RUNDIR NAME BUS [ADDR]: an NVMe drive with a CMB and a fresh raw image
 # (ADDR default 0; e.g. "0.0,multifunction=on" for function 0 of a device
-# with more functions)
+# with more functions).  The namespace is its own nvme-ns device: only then
+# does QEMU take Copy limits for it (with the legacy "nvme,drive=" they are
+# all 0).  Drive a copies inside itself (NVMe Copy, 1 MiB per command in 8
+# ranges: MSSRL 256 blocks, MCL 2048, MSRC 7); drive b has the same
+# controller but a namespace that accepts no Copy (MSSRL = MCL = 0), as a
+# drive without the feature looks to the engine.
+RIG_COPY_LIMITS_a=${RIG_COPY_LIMITS_a:-mssrl=256,mcl=2048,msrc=7}
+RIG_COPY_LIMITS_b=${RIG_COPY_LIMITS_b:-mssrl=0,mcl=0,msrc=0}
 nvme() {
-	local img=$1/nvme-$2.img
+	local img=$1/nvme-$2.img limits=RIG_COPY_LIMITS_$2
 	truncate -s "$RIG_DISK_SIZE" "$img"
 	printf '%s\n' -drive "file=$img,if=none,id=drv-$2,format=raw,cache=unsafe" \
-		-device "nvme,id=nvme-$2,serial=p2pmem-$2,drive=drv-$2,cmb_size_mb=$RIG_CMB_MB,bus=$3,addr=${4:-0}"
+		-device "nvme,id=nvme-$2,serial=p2pmem-$2,cmb_size_mb=$RIG_CMB_MB,bus=$3,addr=${4:-0}" \
+		-device "nvme-ns,drive=drv-$2,bus=nvme-$2,nsid=1,${!limits}"
 }
 
 # memcard RUNDIR BUS: a memory card (ivshmem BAR2 backed by host RAM).

@@ -105,7 +105,7 @@ done
 expect_exit 0 'host memory' -- "$P2PMEM_BIN" copy $j --via host "$work/src" "$work/v1"
 expect_exit 2 'not on a PCI device|no provider' -- "$P2PMEM_BIN" copy $j --via p2p "$work/src" "$work/v2"
 expect_exit 2 'drop --allow-host-bounce' -- "$P2PMEM_BIN" copy $j --via p2p --allow-host-bounce "$work/src" "$work/v2"
-expect_exit 2 'takes p2p or host' -- "$P2PMEM_BIN" copy $j --via dram "$work/src" "$work/v2"
+expect_exit 2 'takes device, p2p or host' -- "$P2PMEM_BIN" copy $j --via dram "$work/src" "$work/v2"
 [ -e "$work/v2" ] && fail "a refused --via copy created its destination"
 
 # 7. Progress on a terminal (a pty): phase labels with their own totals,
