@@ -478,7 +478,8 @@ int p2pmem_copy_new(struct p2pmem_ctx *ctx, const struct p2pmem_copy_opts *opts,
  * O_DIRECT alignment, overlap on one device, and a buffer home that both
  * devices reach. Two ranges of one NVMe namespace (partitions included)
  * whose drive supports Copy are copied inside the drive (NVMe Copy through
- * /dev/ngXnY passthrough, root only) unless P2PMEM_COPY_NO_DEVICE; a
+ * /dev/ngXnY passthrough, root only) unless P2PMEM_COPY_NO_DEVICE or a
+ * provider is named in the options; a
  * drive that refuses it at run time makes the job continue through
  * memory (job stats' @note says so).
  * Return: 0; -EINVAL (misaligned, overlapping, bad range), -ENOSPC

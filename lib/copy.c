@@ -263,6 +263,9 @@ static int choose_device(struct p2pmem_copy *c, struct copy_job *job)
 	char why[400];
 	int ret;
 
+	/* A named provider asks for p2p memory: the data goes through it. */
+	if (c->opts.provider && !(f & P2PMEM_COPY_DEVICE_ONLY))
+		return 0;
 	if (f & (P2PMEM_COPY_NO_DEVICE | P2PMEM_COPY_HOST_ONLY)) {
 		if ((f & P2PMEM_COPY_DEVICE_ONLY)) {
 			p2pmem_set_error(c->ctx, "device copy only, and device copy off: contradictory flags");

@@ -89,7 +89,9 @@ say "p2p copy through $(jget /tmp/copy.json jobs.0.where): verified"
 # memory out (the RAM-backed memory card is fast: smaller blocks still).
 # The resume picks its own provider (without P2PDMA on switch nvme a's own
 # CMB: a drive moving data to and from its own CMB), except without P2PDMA on
-# deep, where --resume runs with --provider (nvme b's CMB).
+# deep, where --resume runs with --provider (nvme b's CMB). Within one
+# drive the data would go by NVMe Copy (tests/vm/device-copy.sh): a named
+# provider, and --no-device-copy, keep it in p2p memory here.
 if rig_no_p2pdma && [ "$RIG_FABRIC" = deep ]; then
 	victim=$mc bs=4K qd=1 len=64M via="--provider $b"
 else
@@ -125,7 +127,7 @@ ls /tmp/p2pmem-copy-*.journal >/dev/null 2>&1 || fail "no journal to resume from
 
 # 3. Resume: the victim is gone; another provider serves.
 # shellcheck disable=SC2086 # $via is empty or two words
-p2pmem copy -q -o json --resume --verify $via --bs 64K --qd 2 --length $len --dst-offset 128M \
+p2pmem copy -q -o json --resume --verify --no-device-copy $via --bs 64K --qd 2 --length $len --dst-offset 128M \
 	--journal-dir /tmp "$na" "$na" >/tmp/resume.json
 rc=$?
 cat /tmp/resume.json
