@@ -22,13 +22,15 @@
 
 #include "cli.h"
 #include "output.h"
+#include "dd_copy.h"
 #include "sync_copy.h"
 
 static const char bench_usage[] =
 	"usage: p2pmem bench [OPTIONS] SRC DST\n"
 	"Compare, on SRC -> DST (the DST range is overwritten): the copy engine\n"
 	"through p2p memory, the same through host memory, and a synchronous\n"
-	"pread/pwrite loop through one p2p buffer; then pool allocation against\n"
+	"pread/pwrite loop through one p2p buffer, and dd with O_DIRECT; then pool\n"
+	"allocation against\n"
 	"one mapping per buffer. When SRC and DST are ranges of one NVMe\n"
 	"namespace that supports Copy, device copy (inside the drive) too.\n"
 	"  --length N      bytes per run (default 32M)\n"
@@ -234,9 +236,24 @@ static bool device_copy_applies(struct p2pmem_ctx *ctx, const char *src, const c
 	return ok;
 }
 
-/* Device copy (NVMe Copy inside the drive) a.repeat times: the medians. */
-static void run_device_repeated(struct p2pmem_ctx *ctx, const char *src, const char *dst,
-				const struct bench_args *a, struct result *r)
+static void run_dd(const char *src, const char *dst, const struct bench_args *a,
+		   struct result *r)
+{
+	double wall, cpu;
+
+	if (bench_dd_copy(src, dst, a->length, r->bs, &wall, &cpu, r->error, sizeof(r->error)) == 0)
+		set_rate(r, a->length, wall, cpu);
+}
+
+enum engine { ENGINE_DEVICE, ENGINE_SYNC, ENGINE_DD };
+
+/*
+ * One engine a.repeat times: the medians, like the p2p / host-bounce
+ * pairs (device copy, the synchronous loop, dd).
+ */
+static void run_repeated(struct p2pmem_ctx *ctx, const char *src, const char *dst,
+			 const struct bench_args *a, enum engine e, struct p2pmem_pool *pool,
+			 struct result *r)
 {
 	double rate[MAX_REPEAT], cpu[MAX_REPEAT];
 	uint64_t k;
@@ -244,7 +261,12 @@ static void run_device_repeated(struct p2pmem_ctx *ctx, const char *src, const c
 	for (k = 0; k < a->repeat; k++) {
 		struct result one = *r;
 
-		run_engine(ctx, src, dst, a, NULL, P2PMEM_COPY_DEVICE_ONLY, &one);
+		if (e == ENGINE_DEVICE)
+			run_engine(ctx, src, dst, a, NULL, P2PMEM_COPY_DEVICE_ONLY, &one);
+		else if (e == ENGINE_SYNC)
+			run_sync(src, dst, a, pool, &one);
+		else
+			run_dd(src, dst, a, &one);
 		if (one.error[0]) {
 			snprintf(r->error, sizeof(r->error), "%s", one.error);
 			return;
@@ -256,26 +278,61 @@ static void run_device_repeated(struct p2pmem_ctx *ctx, const char *src, const c
 	r->cpu_per_gib = median(cpu, a->repeat);
 }
 
-/* The synchronous loop a.repeat times: the medians, like every other row. */
-static void run_sync_repeated(const char *src, const char *dst, const struct bench_args *a,
-			      struct p2pmem_pool *pool, struct result *r)
+/* The best rate of @engine at block size @bs (0: any), or 0. */
+static double best_rate(const struct result *res, size_t n, const char *engine, uint64_t bs,
+			uint64_t qd)
 {
-	double rate[MAX_REPEAT], cpu[MAX_REPEAT];
-	uint64_t k;
+	double best = 0;
+	size_t i;
 
-	for (k = 0; k < a->repeat; k++) {
-		struct result one = *r;
+	for (i = 0; i < n; i++)
+		if (!strcmp(res[i].engine, engine) && !res[i].error[0] &&
+		    (!bs || res[i].bs == bs) && (!qd || res[i].qd == qd) && res[i].mib_s > best)
+			best = res[i].mib_s;
+	return best;
+}
 
-		run_sync(src, dst, a, pool, &one);
-		if (one.error[0]) {
-			snprintf(r->error, sizeof(r->error), "%s", one.error);
-			return;
+struct ratio {
+	char what[96];
+	double value;
+};
+
+/*
+ * The comparisons README's goals are stated in: the engine through host
+ * memory against dd (both one block in flight), p2p memory against the
+ * synchronous loop through the same buffer (the engine at its best queue
+ * depth), and the drive's own copy against p2p.
+ */
+static size_t ratios(const struct result *res, size_t n, const struct bench_args *a,
+		     struct ratio *out)
+{
+	size_t k = 0, i;
+	double x, y;
+
+	for (i = 0; i < a->nbs; i++) {
+		char bs[32];
+
+		cli_size(a->bs[i], bs, sizeof(bs));
+		x = best_rate(res, n, "host-bounce", a->bs[i], 1);
+		y = best_rate(res, n, "dd", a->bs[i], 1);
+		if (x > 0 && y > 0) {
+			snprintf(out[k].what, sizeof(out[k].what), "host-bounce QD1 / dd, %s", bs);
+			out[k++].value = x / y;
 		}
-		rate[k] = one.mib_s;
-		cpu[k] = one.cpu_per_gib;
+		x = best_rate(res, n, "p2p", a->bs[i], 0);
+		y = best_rate(res, n, "sync-loop", a->bs[i], 1);
+		if (x > 0 && y > 0) {
+			snprintf(out[k].what, sizeof(out[k].what), "p2p (best QD) / sync-loop, %s", bs);
+			out[k++].value = x / y;
+		}
 	}
-	r->mib_s = median(rate, a->repeat);
-	r->cpu_per_gib = median(cpu, a->repeat);
+	x = best_rate(res, n, "device-copy", 0, 0);
+	y = best_rate(res, n, "p2p", 0, 0);
+	if (x > 0 && y > 0) {
+		snprintf(out[k].what, sizeof(out[k].what), "device-copy / p2p (best of each)");
+		out[k++].value = x / y;
+	}
+	return k;
 }
 
 /* Microseconds per allocate + free of @size bytes. */
@@ -343,6 +400,8 @@ int cmd_bench(struct cli_opts *o, int argc, char **argv)
 	const char *src, *dst, *where = "";
 	char alloc_err[256] = "";
 	double pool_us = -1, mmap_us = -1;
+	struct ratio ratio[2 * MAX_LIST + 1];
+	size_t nratio = 0;
 	size_t i, j, n = 0;
 	int ret;
 
@@ -381,7 +440,7 @@ int cmd_bench(struct cli_opts *o, int argc, char **argv)
 	}
 	where = p2pmem_pool_describe(sync_pool);
 
-	res = calloc(a.nbs * (2 * a.nqd + 1) + a.nqd, sizeof(*res));
+	res = calloc(a.nbs * (2 * a.nqd + 2) + a.nqd, sizeof(*res));
 	if (!res)
 		goto out_free;
 	/* Warm up both paths (first touches of memory and caches), unreported. */
@@ -403,15 +462,18 @@ int cmd_bench(struct cli_opts *o, int argc, char **argv)
 			n += 2;
 		}
 		res[n] = (struct result){ .engine = "sync-loop", .bs = a.bs[i], .qd = 1 };
-		run_sync_repeated(src, dst, &a, sync_pool, &res[n++]);
+		run_repeated(ctx, src, dst, &a, ENGINE_SYNC, sync_pool, &res[n++]);
+		res[n] = (struct result){ .engine = "dd", .bs = a.bs[i], .qd = 1 };
+		run_repeated(ctx, src, dst, &a, ENGINE_DD, NULL, &res[n++]);
 	}
 	/* Inside one drive: the drive's own command size, so no block sizes. */
 	if (device_copy_applies(ctx, src, dst, &a)) {
 		for (j = 0; j < a.nqd; j++) {
 			res[n] = (struct result){ .engine = "device-copy", .bs = 0, .qd = a.qd[j] };
-			run_device_repeated(ctx, src, dst, &a, &res[n++]);
+			run_repeated(ctx, src, dst, &a, ENGINE_DEVICE, NULL, &res[n++]);
 		}
 	}
+	nratio = ratios(res, n, &a, ratio);
 	pool_us = alloc_cost(ctx, &po, 0, a.allocs, 64 << 10, alloc_err, sizeof(alloc_err));
 	if (pool_us >= 0)
 		mmap_us = alloc_cost(ctx, &po, P2PMEM_POOL_NO_SUBALLOC, a.allocs, 64 << 10,
@@ -440,6 +502,14 @@ int cmd_bench(struct cli_opts *o, int argc, char **argv)
 			json_object_array_add(runs, r);
 		}
 		json_object_object_add(root, "runs", runs);
+		{
+			json_object *rat = json_object_new_object();
+
+			for (i = 0; i < nratio; i++)
+				json_object_object_add(rat, ratio[i].what,
+						       json_object_new_double(ratio[i].value));
+			json_object_object_add(root, "ratios", rat);
+		}
 		json_object_object_add(root, "alloc_pool_us", pool_us < 0 ? NULL : json_object_new_double(pool_us));
 		json_object_object_add(root, "alloc_mmap_us", mmap_us < 0 ? NULL : json_object_new_double(mmap_us));
 		json_object_object_add(root, "alloc_error", alloc_err[0] ? json_object_new_string(alloc_err) : NULL);
@@ -461,6 +531,8 @@ int cmd_bench(struct cli_opts *o, int argc, char **argv)
 			else
 				printf("%10.1f %12.3f\n", res[i].mib_s, res[i].cpu_per_gib);
 		}
+		for (i = 0; i < nratio; i++)
+			printf("ratio %-36s %6.2fx\n", ratio[i].what, ratio[i].value);
 		if (pool_us >= 0 && mmap_us >= 0)
 			printf("allocation of 64 KiB: pool %.2f us, one mapping each %.2f us (%.0fx)\n",
 			       pool_us, mmap_us, pool_us > 0 ? mmap_us / pool_us : 0);

@@ -2,11 +2,19 @@
 /*
  * /dev/p2pmemN: the userspace face of a provider (kmod/uapi/p2pmem.h).
  *
- * An open file first declares the devices that will DMA to or from the
- * memory (P2PMEM_IOC_SET_CLIENTS); the distance rule judges them once, here,
- * so that a refusal comes with its reason at the point where a person can
- * act on it.  Then every mmap(MAP_SHARED, offset 0) is one zeroed
- * allocation, like upstream's p2pmem/allocate.
+ * An open file may first declare the devices that will DMA to or from the
+ * memory (P2PMEM_IOC_SET_CLIENTS); the distance rule and the DMA fences
+ * judge them once, here, so that a refusal comes with its reason at the
+ * point where a person can act on it.  Then every mmap(MAP_SHARED, offset 0)
+ * is one zeroed allocation, like upstream's p2pmem/allocate.
+ *
+ * A file that declared nothing maps all the same, unchecked: programs
+ * written for the original p2pmem-pci driver (open, mmap, O_DIRECT) know no
+ * declaration, and the module cannot guess which device will use the
+ * memory.  On kernels without P2PDMA nothing else checks it either (our
+ * pages are RAM to the DMA API); on P2PDMA kernels the pages are
+ * upstream's, whose DMA mapping judges each client per I/O.  The log says
+ * so once per file.
  *
  * Revocation: every file of a provider, whatever node it was opened
  * through, gets the provider's own address_space as f_mapping (the way
@@ -50,6 +58,7 @@ struct p2pmem_file {
 	struct p2pmem_dev *p;
 	struct mutex lock;		/* the declaration */
 	bool declared;
+	bool undeclared_logged;		/* mapped without one: said so */
 	int distance;
 	enum p2pmem_map_type map;
 };
@@ -210,6 +219,32 @@ static void p2pmem_prepare_folios(struct p2pmem_dev *p, struct file *filp,
 	}
 }
 
+/*
+ * A mapping of a file that declared no clients: nothing judged who will
+ * DMA to it.  Said once per file, so that whoever chases wrong data or DMA
+ * errors learns that no rule was applied (ratelimited with the other lines
+ * an opener of the node can cause).
+ */
+static void p2pmem_note_undeclared(struct p2pmem_file *pf)
+{
+	struct p2pmem_dev *p = pf->p;
+	bool first;
+
+	mutex_lock(&pf->lock);
+	first = !pf->declared && !pf->undeclared_logged;
+	pf->undeclared_logged |= first;
+	mutex_unlock(&pf->lock);
+	if (!first || !__ratelimit(&p->log_rs))
+		return;
+	/* Upstream's pages: its DMA mapping still judges each device. */
+	if (p->upstream)
+		dev_info(&p->dev, "%s[%d]: no clients declared: p2pmem's distance rule and DMA fences not applied to this file's mappings; upstream P2PDMA checks each device when it maps the pages for DMA\n",
+			 current->comm, task_pid_nr(current));
+	else
+		dev_info(&p->dev, "%s[%d]: no clients declared: the distance rule and DMA fences not applied to this file's mappings; any device DMAs to them as to RAM, unchecked\n",
+			 current->comm, task_pid_nr(current));
+}
+
 static int p2pmem_mmap(struct file *filp, struct vm_area_struct *vma)
 {
 	struct p2pmem_file *pf = filp->private_data;
@@ -229,12 +264,7 @@ static int p2pmem_mmap(struct file *filp, struct vm_area_struct *vma)
 				     "non-zero offset (each mmap at offset 0 is one allocation)");
 	if (vma->vm_flags & VM_EXEC)
 		return p2pmem_refuse(p, -EPERM, "PROT_EXEC (device memory is data)");
-	mutex_lock(&pf->lock);
-	ret = pf->declared ? 0 : -EDESTADDRREQ;
-	mutex_unlock(&pf->lock);
-	if (ret)
-		return p2pmem_refuse(p, ret,
-				     "no clients declared (P2PMEM_IOC_SET_CLIENTS first)");
+	/* Declared clients were judged by P2PMEM_IOC_SET_CLIENTS already. */
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return -ENOMEM;
@@ -306,6 +336,7 @@ static int p2pmem_mmap(struct file *filp, struct vm_area_struct *vma)
 	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	vma->vm_ops = &p2pmem_vm_ops;
 	vma->vm_private_data = m;
+	p2pmem_note_undeclared(pf);
 	return 0;
 
 unlock:

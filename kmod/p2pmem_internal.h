@@ -187,6 +187,9 @@ void p2pmem_pool_distrust(struct p2pmem_dev *p);
 void p2pmem_wait_idle_folios(struct p2pmem_dev *p, void *kaddr,
 			     unsigned long n);
 void p2pmem_stat_peak(struct p2pmem_dev *p, s64 now);
+void p2pmem_alloc_record(struct p2pmem_dev *p, struct p2pmem_allocation *a,
+			 unsigned long first, unsigned long n,
+			 unsigned long caller);
 
 /* upstream_pool.c */
 int p2pmem_up_init(struct p2pmem_dev *p);

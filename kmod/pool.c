@@ -486,6 +486,44 @@ void p2pmem_wait_idle_folios(struct p2pmem_dev *p, void *kaddr,
 }
 
 /**
+ * p2pmem_alloc_record - start the record of a new allocation
+ * @p: the provider (the caller holds p->lock)
+ * @a: the record, zeroed, not listed yet
+ * @first: its first page in the pool
+ * @n: its pages
+ * @caller: kernel clients: their return address; 0 for mappings
+ *
+ * The same for both pools (ours and upstream's): the record names the
+ * allocating task, so that removal can name who still holds pages; it
+ * holds a module reference until it ends, so that rmmod is refused while
+ * memory is out; it is counted in the stats.
+ *
+ * Context: process context, p->lock held.
+ */
+void p2pmem_alloc_record(struct p2pmem_dev *p, struct p2pmem_allocation *a,
+			 unsigned long first, unsigned long n,
+			 unsigned long caller)
+{
+	unsigned long flags;
+
+	lockdep_assert_held(&p->lock);
+	a->first = first;
+	a->npages = n;
+	atomic_long_set(&a->pages_out, n);
+	a->caller = caller;
+	a->born = jiffies;
+	a->pid = task_tgid_nr(current);
+	get_task_comm(a->comm, current);
+	__module_get(THIS_MODULE);
+	spin_lock_irqsave(&p->alloc_lock, flags);
+	list_add_tail(&a->node, &p->allocs);
+	spin_unlock_irqrestore(&p->alloc_lock, flags);
+	p2pmem_stat_peak(p, atomic64_add_return(n << PAGE_SHIFT,
+						&p->stats.in_use));
+	atomic64_inc(&p->stats.allocations);
+}
+
+/**
  * p2pmem_pool_alloc - take pages from the pool
  * @p: the provider (online; the caller holds p->lock)
  * @size: bytes, a multiple of PAGE_SIZE
@@ -505,7 +543,7 @@ void p2pmem_wait_idle_folios(struct p2pmem_dev *p, void *kaddr,
 void *p2pmem_pool_alloc(struct p2pmem_dev *p, size_t size, size_t align,
 			struct p2pmem_allocation **ap, unsigned long caller)
 {
-	unsigned long first, n = size >> PAGE_SHIFT, i, flags;
+	unsigned long first, n = size >> PAGE_SHIFT, i;
 	struct p2pmem_allocation *a;
 	void *kaddr;
 
@@ -538,24 +576,11 @@ void *p2pmem_pool_alloc(struct p2pmem_dev *p, size_t size, size_t align,
 	first = (kaddr - p->kaddr) >> PAGE_SHIFT;
 	p2pmem_wait_idle_folios(p, kaddr, n);
 
-	a->first = first;
-	a->npages = n;
-	atomic_long_set(&a->pages_out, n);
-	a->caller = caller;
-	a->born = jiffies;
-	a->pid = task_tgid_nr(current);
-	get_task_comm(a->comm, current);
+	/* page_free finds the allocation of each page it gets back. */
 	for (i = first; i < first + n; i++)
 		WRITE_ONCE(p->owner[i], a);
-
 	percpu_ref_get_many(&p->pgmap.ref, n);
-	__module_get(THIS_MODULE);
-	spin_lock_irqsave(&p->alloc_lock, flags);
-	list_add_tail(&a->node, &p->allocs);
-	spin_unlock_irqrestore(&p->alloc_lock, flags);
-
-	p2pmem_stat_peak(p, atomic64_add_return(size, &p->stats.in_use));
-	atomic64_inc(&p->stats.allocations);
+	p2pmem_alloc_record(p, a, first, n, caller);
 	*ap = a;
 	return kaddr;
 }

@@ -95,7 +95,7 @@ void p2pmem_up_exit(struct p2pmem_dev *p)
 void *p2pmem_up_alloc(struct p2pmem_dev *p, size_t size,
 		      struct p2pmem_allocation **ap, unsigned long caller)
 {
-	unsigned long n = size >> PAGE_SHIFT, flags;
+	unsigned long first, n = size >> PAGE_SHIFT;
 	struct p2pmem_allocation *a;
 	void *kaddr;
 
@@ -114,20 +114,9 @@ void *p2pmem_up_alloc(struct p2pmem_dev *p, size_t size,
 		kfree(a);
 		return NULL;
 	}
-	a->first = (kaddr - p->kaddr) >> PAGE_SHIFT;
-	a->npages = n;
-	atomic_long_set(&a->pages_out, n);
-	a->caller = caller;
-	a->born = jiffies;
-	a->pid = task_tgid_nr(current);
-	get_task_comm(a->comm, current);
-	bitmap_set(p->dirty, a->first, n);
-	__module_get(THIS_MODULE);
-	spin_lock_irqsave(&p->alloc_lock, flags);
-	list_add_tail(&a->node, &p->allocs);
-	spin_unlock_irqrestore(&p->alloc_lock, flags);
-	p2pmem_stat_peak(p, atomic64_add_return(size, &p->stats.in_use));
-	atomic64_inc(&p->stats.allocations);
+	first = (kaddr - p->kaddr) >> PAGE_SHIFT;
+	bitmap_set(p->dirty, first, n);
+	p2pmem_alloc_record(p, a, first, n, caller);
 	*ap = a;
 	return kaddr;
 }

@@ -15,15 +15,25 @@
  * clears the memory before it returns; a fatal signal meanwhile ends it
  * (the process is dying anyway).
  *
- * Before mapping, the opener declares the clients that will DMA to or from
- * the memory: P2PMEM_IOC_SET_CLIENTS. The module applies the distance rule
- * of Linux P2PDMA to them and refuses (EREMOTEIO, with the reason in the
- * kernel log) when the provider cannot serve them all. mmap without a
- * declaration is refused (EDESTADDRREQ): p2p memory that no client can
- * reach is a bug waiting for wrong data.  The declaration is advisory: it
- * protects a program from its own mistakes, not the memory from other
- * devices (the module cannot see or fence DMA that other devices do).
- * A declaration whose answer cannot be written back (EFAULT) is not kept.
+ * Before mapping, the opener should declare the clients that will DMA to
+ * or from the memory: P2PMEM_IOC_SET_CLIENTS. The module applies the
+ * distance rule of Linux P2PDMA and its DMA fences to them and refuses
+ * (EREMOTEIO, with the reason in the kernel log) when the provider cannot
+ * serve them all; the file's later mappings are then made for them.  The
+ * declaration is advisory: it protects a program from its own mistakes,
+ * not the memory from other devices (the module cannot see or fence DMA
+ * that other devices do).  A declaration whose answer cannot be written
+ * back (EFAULT) is not kept.
+ *
+ * A file that declared nothing maps all the same (programs written for
+ * the original p2pmem-pci driver know no declaration), and nothing is
+ * checked for it: the kernel log says so once per open file ("no clients
+ * declared").  On kernels without CONFIG_PCI_P2PDMA the pages are RAM to
+ * the DMA API: any device gets them unchecked, and one the distance rule
+ * or the DMA fences would refuse may fail its I/O, move wrong data, or
+ * (bounced through swiotlb) not go peer-to-peer at all.  On kernels with
+ * it the pages are upstream's, whose DMA mapping checks each device per
+ * I/O (EREMOTEIO; some kernels say EINVAL): nothing moves.
  *
  * sysfs attributes of p2pmemN (all read-only unless said):
  *   size         bytes of BAR memory in the pool

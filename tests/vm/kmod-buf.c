@@ -6,7 +6,8 @@
  *   kmod-buf [-d DEV] [-c CLIENTS] [-s SIZE] [-C CHUNK] [-o OFF] CMD [ARGS]
  *     -d DEV      /dev/p2pmemN (default /dev/p2pmem0)
  *     -c CLIENTS  comma-separated BDFs declared with P2PMEM_IOC_SET_CLIENTS,
- *                 "none" to declare nothing (default none)
+ *                 "none" to declare nothing (default none): open and mmap
+ *                 alone, as programs written for p2pmem-pci do
  *     -s SIZE     buffer size (K/M suffixes; default 1M)
  *     -C CHUNK    O_DIRECT chunk (default 512K, at most SIZE)
  *     -o OFF      byte offset on the drives (default 0)
@@ -19,11 +20,18 @@
  *   copy SRC DST     pattern -> SRC (host memory), SRC -> buffer -> DST
  *                    (O_DIRECT, p2p), DST -> host memory: verified
  *   refuse WHAT ERR  expect mmap/ioctl/open to fail with errno ERR (a number
- *                    or a name): WHAT is private, offset, nodecl, over,
- *                    clients, nonroot, exec (mmap PROT_EXEC), mprotect-exec
+ *                    or a name; 0: expect success): WHAT is private,
+ *                    offset, nodecl (a plain mmap after -c), over, clients,
+ *                    nonroot, exec (mmap PROT_EXEC), mprotect-exec
  *                    (mprotect of a mapping to PROT_EXEC), efault (a
  *                    declaration whose answer cannot be written back fails
  *                    EFAULT; then mmap on that file)
+ *   dio-read SRC ERR map, one O_DIRECT read of CHUNK bytes of SRC into the
+ *                    buffer: expect errno ERR (0: success, the data checked
+ *                    against a buffered read of SRC; "refused": the kernel
+ *                    refused p2p DMA: EREMOTEIO, or as newer kernels (7.x)
+ *                    say it, EINVAL while the same read into host memory
+ *                    works)
  *   touch            map, print READY, read every page in a loop until
  *                    SIGBUS (exit 0, "sigbus after N ms"); 30 s: exit 1
  *   dio-loop SRC     map, print READY, O_DIRECT reads of SRC into the buffer
@@ -522,10 +530,60 @@ static int refuse_once(const char *what, const char *want_s)
 	}
 	if (got != want) {
 		say("FAIL: %s: errno %d (%s), expected %d (%s)\n", what, got, got ? ename(got) : "success",
-		    want, ename(want));
+		    want, want ? ename(want) : "success");
 		return 1;
 	}
-	say("%s refused with %s, as expected\n", what, ename(got));
+	if (got)
+		say("%s refused with %s, as expected\n", what, ename(got));
+	else
+		say("%s accepted, as expected\n", what);
+	return 0;
+}
+
+static int cmd_dio_read(const char *src, const char *want_s)
+{
+	bool refused = !strcmp(want_s, "refused");
+	int want = refused ? EREMOTEIO : parse_errno(want_s), sfd, bfd, fd, r;
+	void *p, *host;
+
+	sfd = open(src, O_RDONLY | O_DIRECT);
+	bfd = open(src, O_RDONLY);
+	if (sfd < 0 || bfd < 0) {
+		say("FAIL: open %s: %s\n", src, strerror(errno));
+		return 1;
+	}
+	fd = open_declared();
+	if (fd < 0 || !(p = map_buf(fd, size))) {
+		say("FAIL: open/declare/mmap %s: %s\n", dev, strerror(fd < 0 ? -fd : errno));
+		return 1;
+	}
+	host = aligned_alloc(PAGE, chunk);
+	if (!host)
+		return 1;
+	r = xfer(true, sfd, p, chunk, off);
+	if (refused && r == -EINVAL && !xfer(true, sfd, host, chunk, off)) {
+		say("O_DIRECT read %s -> %s: EINVAL, into host memory it works: refused\n", src, dev);
+		r = -EREMOTEIO;
+	}
+	if (-r != want) {
+		say("FAIL: O_DIRECT read %s -> %s: %s, expected %s\n", src, dev,
+		    r ? ename(-r) : "success", want ? ename(want) : "success");
+		return 1;
+	}
+	if (r) {
+		say("O_DIRECT read %s -> %s: %s, as expected\n", src, dev,
+		    refused ? "refused" : ename(-r));
+		return 0;
+	}
+	if (pread(bfd, host, chunk, (off_t)off) != (ssize_t)chunk) {
+		say("FAIL: buffered read of %s\n", src);
+		return 1;
+	}
+	if (memcmp(host, p, chunk)) {
+		say("FAIL: the buffer does not hold what %s has\n", src);
+		return EXIT_CORRUPT;
+	}
+	say("O_DIRECT read %s -> %s: %" PRIu64 " bytes, as on the drive\n", src, dev, chunk);
 	return 0;
 }
 
@@ -861,7 +919,8 @@ static int cmd_flood(int nmaps, long secs)
 static void usage(FILE *f)
 {
 	fputs("usage: kmod-buf [-d DEV] [-c CLIENTS|none] [-s SIZE] [-C CHUNK] [-o OFF] [-r N] CMD [ARGS]\n"
-	      "  map | copy SRC DST | refuse WHAT ERRNO | touch | dio-loop SRC |\n"
+	      "  map | copy SRC DST | refuse WHAT ERRNO | dio-read SRC ERRNO |\n"
+	      "  touch | dio-loop SRC |\n"
 	      "  uring-hold FILE | reset-loop SRC DST ROUNDS | map-loop SECS |\n"
 	      "  map-once | flood N SECS\n", f);
 }
@@ -896,6 +955,8 @@ int main(int argc, char **argv)
 		return cmd_copy(argv[optind], argv[optind + 1]);
 	if (!strcmp(cmd, "refuse") && argc - optind == 2)
 		return cmd_refuse(argv[optind], argv[optind + 1]);
+	if (!strcmp(cmd, "dio-read") && argc - optind == 2)
+		return cmd_dio_read(argv[optind], argv[optind + 1]);
 	if (!strcmp(cmd, "touch"))
 		return cmd_touch();
 	if (!strcmp(cmd, "dio-loop") && argc - optind == 1)

@@ -135,6 +135,21 @@ kavail() {
 	fi
 }
 
+# kmod_uring_refused P2PMEMN PID OUT: on upstream's pool (P2PDMA kernels),
+# io_uring must refuse to pin the pages long-term: wait for PID, a
+# `kmod-buf uring-hold` writing to OUT, which must have exited 3 (REFUSED,
+# EREMOTEIO); return 0.  On p2pmem.ko's own pool return 1 at once, PID
+# still running: the caller goes on with what it checks there.
+kmod_uring_refused() {
+	[ "$(kattr "$1" pool)" = upstream ] || return 1
+	wait "$2"
+	rc=$?
+	if [ $rc -ne 3 ] || ! grep -q REFUSED "$3"; then
+		fail "$1: io_uring pinned upstream's P2PDMA pages long-term (exit $rc): $(cat "$3")"
+	fi
+	return 0
+}
+
 # Milliseconds since boot (busybox has no date +%N); "1$frac" keeps a
 # fraction like 08 from being read as octal.
 now_ms() {

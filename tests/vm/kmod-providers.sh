@@ -62,10 +62,7 @@ rm -f /tmp/fold
 kmod-buf -d "/dev/$pm" -c "$mc" -s 4K uring-hold /tmp/fold >/tmp/fold.out 2>&1 &
 hold=$!
 wait_line /tmp/fold.out 'READY\|UNSUPPORTED\|REFUSED' || fail "io_uring holder did not start: $(cat /tmp/fold.out)"
-if [ "$(kattr "$pm" pool)" = upstream ]; then
-	wait "$hold"
-	rc=$?
-	[ $rc -eq 3 ] || fail "$pm: io_uring pinned upstream's P2PDMA pages long-term (exit $rc): $(cat /tmp/fold.out)"
+if kmod_uring_refused "$pm" "$hold" /tmp/fold.out; then
 	say "$pm: folio_size $fs (upstream's pages); io_uring refuses to pin them long-term (EREMOTEIO)"
 elif grep -q READY /tmp/fold.out; then
 	[ "$(kattr "$pm" stats/in_use)" = "$fs" ] ||
