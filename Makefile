@@ -4,21 +4,37 @@
 #   make check      install missing build deps, build, run every test
 #                   (host unit tests, fuzz smoke run, VM tests in the rig)
 #   make demo       boot the emulated PCIe fabric and show a p2p copy
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    the command, library, header, pkg-config file, man pages:
+#                   PREFIX=/usr/local DESTDIR= (and BINDIR, LIBDIR, INCLUDEDIR,
+#                   MANDIR, PKGCONFIGDIR); ldconfig when DESTDIR is empty
+#   make uninstall  the same variables: removes what install put there
 #   make clean
+# CFLAGS, CPPFLAGS and LDFLAGS are honoured (a distribution's hardening
+# flags reach every compile and link); WERROR=1 (make check, CI) turns
+# warnings into errors.
 
-VERSION    := 0.1
+# The one version source: VERSION (the module's Kbuild reads it too).
+VERSION    := $(shell cat VERSION)
+# libp2pmem.so.0.MINOR.PATCH: the ABI is LIBP2PMEM_0.x symbol versions under
+# one soname.
+SOVERSION  := 0
 PREFIX     ?= /usr/local
 DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 CC         ?= gcc
 FUZZ_CC    ?= clang
 B          := build
 
-WARN       := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-truncation \
-              -Wno-format-nonliteral
+WERROR     ?=
+WARN       := -Wall -Wextra $(if $(WERROR),-Werror) -Wshadow -Wstrict-prototypes -Wformat=2 \
+              -Wno-format-truncation -Wno-format-nonliteral
 CFLAGS     ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Ilib -fPIC \
-              -DP2PMEM_VERSION='"$(VERSION)"' $(CFLAGS)
+              -DP2PMEM_VERSION='"$(VERSION)"' $(CPPFLAGS) $(CFLAGS)
 JSON_LIBS  := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 JSON_CFLAGS:= $(shell pkg-config --cflags json-c 2>/dev/null)
 URING_LIBS := $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
@@ -32,10 +48,11 @@ TEST_SRCS  := $(wildcard tests/unit/*.c)
 TEST_BINS  := $(TEST_SRCS:%.c=$(B)/%)
 FUZZ_SRCS  := $(wildcard fuzz/*.c)
 FUZZ_BINS  := $(FUZZ_SRCS:%.c=$(B)/%)
-SONAME     := libp2pmem.so.0
+SONAME     := libp2pmem.so.$(SOVERSION)
+SOFILE     := libp2pmem.so.$(SOVERSION).$(patsubst $(SOVERSION).%,%,$(VERSION))
 
-.PHONY: all check deps test fuzz demo install clean bench
-all: $(B)/p2pmem $(B)/libp2pmem.a $(B)/$(SONAME) $(TEST_BINS)
+.PHONY: all check deps test fuzz demo install install-dkms uninstall clean bench
+all: $(B)/p2pmem $(B)/libp2pmem.a $(B)/$(SONAME) $(B)/libp2pmem.pc $(TEST_BINS)
 
 deps:
 	@scripts/install-deps
@@ -47,25 +64,33 @@ $(B)/%.o: %.c $(wildcard include/*.h lib/*.h cli/*.h bench/*.h)
 $(B)/libp2pmem.a: $(LIB_OBJS)
 	ar rcs $@ $^
 
-$(B)/$(SONAME): $(LIB_OBJS) lib/libp2pmem.map
-	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libp2pmem.map \
-		-o $@ $(LIB_OBJS) $(LIB_LIBS)
+$(B)/$(SOFILE): $(LIB_OBJS) lib/libp2pmem.map
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) \
+		-Wl,--version-script=lib/libp2pmem.map -o $@ $(LIB_OBJS) $(LIB_LIBS)
+
+$(B)/$(SONAME): $(B)/$(SOFILE)
+	ln -sf $(SOFILE) $@
+
+# pkg-config: a static link needs liburing too (Requires.private).
+$(B)/libp2pmem.pc: lib/libp2pmem.pc.in VERSION
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@PREFIX@|$(PREFIX)|' \
+		-e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' $< >$@
 
 $(B)/p2pmem: $(CLI_OBJS) $(B)/libp2pmem.a
-	$(CC) -o $@ $(CLI_OBJS) $(B)/libp2pmem.a $(JSON_LIBS) $(LIB_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libp2pmem.a $(JSON_LIBS) $(LIB_LIBS)
 
 # The kernel module's distance rule, built for userspace against a shim.
 $(B)/tests/unit/kmod_distance: tests/unit/kmod_distance.c kmod/distance.c \
 		kmod/distance.h kmod/include/p2pmem_client.h $(wildcard tests/kshim/*.h tests/kshim/linux/*.h) \
 		tests/unit/unit.h tests/unit/cases.h $(B)/libp2pmem.a
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Itests/unit \
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -Iinclude -Itests/unit \
 		-Itests/kshim -o $@ tests/unit/kmod_distance.c kmod/distance.c \
 		$(B)/libp2pmem.a $(LIB_LIBS)
 
 $(B)/tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/cases.h $(B)/libp2pmem.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libp2pmem.a $(LIB_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(B)/libp2pmem.a $(LIB_LIBS)
 
 # libFuzzer targets: the sysfs, config-space and cpuinfo parsers.
 $(B)/fuzz/%: fuzz/%.c lib/config_space.c lib/cpuinfo.c lib/sysfs.c
@@ -85,7 +110,7 @@ test: all fuzz
 check:
 	@mkdir -p $(B) && scripts/host-state >$(B)/host-state.before
 	@scripts/install-deps
-	$(MAKE) all fuzz
+	$(MAKE) WERROR=1 all fuzz
 	tests/run $(TEST_ARGS)
 
 bench: all
@@ -96,16 +121,36 @@ demo: deps
 	rig/rig demo
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
-		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/man/man3
-	install -m 755 $(B)/p2pmem $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(B)/libp2pmem.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(B)/$(SONAME) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libp2pmem.so
-	install -m 644 include/p2pmem.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 man/p2pmem.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 man/p2pmem.3 $(DESTDIR)$(PREFIX)/share/man/man3/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 755 $(B)/p2pmem $(DESTDIR)$(BINDIR)/
+	install -m 644 $(B)/libp2pmem.a $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(B)/$(SOFILE) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(SOFILE) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libp2pmem.so
+	install -m 644 include/p2pmem.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(B)/libp2pmem.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 644 man/p2pmem.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/p2pmem.3 $(DESTDIR)$(MANDIR)/man3/
+	$(if $(DESTDIR),,ldconfig)
+
+# The module's sources for DKMS: /usr/src/p2pmem-VERSION with dkms.conf.
+DKMS_SRC := /usr/src/p2pmem-$(VERSION)
+install-dkms:
+	install -d $(DESTDIR)$(DKMS_SRC)/include $(DESTDIR)$(DKMS_SRC)/uapi $(DESTDIR)$(DKMS_SRC)/test
+	install -m 644 kmod/*.c kmod/*.h kmod/Kbuild kmod/Makefile VERSION $(DESTDIR)$(DKMS_SRC)/
+	install -m 644 kmod/include/*.h $(DESTDIR)$(DKMS_SRC)/include/
+	install -m 644 kmod/uapi/*.h $(DESTDIR)$(DKMS_SRC)/uapi/
+	install -m 644 kmod/test/*.c $(DESTDIR)$(DKMS_SRC)/test/
+	sed 's|@VERSION@|$(VERSION)|' kmod/dkms.conf.in >$(DESTDIR)$(DKMS_SRC)/dkms.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/p2pmem $(DESTDIR)$(LIBDIR)/libp2pmem.a \
+		$(DESTDIR)$(LIBDIR)/$(SOFILE) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+		$(DESTDIR)$(LIBDIR)/libp2pmem.so $(DESTDIR)$(INCLUDEDIR)/p2pmem.h \
+		$(DESTDIR)$(PKGCONFIGDIR)/libp2pmem.pc $(DESTDIR)$(MANDIR)/man1/p2pmem.1 \
+		$(DESTDIR)$(MANDIR)/man3/p2pmem.3
+	$(if $(DESTDIR),,ldconfig)
 
 clean:
 	rm -rf $(B)

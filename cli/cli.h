@@ -28,11 +28,13 @@ struct cli_opts {
 };
 
 /* Options every subcommand takes; subcommands append their own. */
-#define CLI_COMMON_SHORTOPTS "+ho:"
+#define CLI_COMMON_SHORTOPTS "+hVo:"
 #define CLI_OPT_SYSFS_ROOT 0x100
 #define CLI_COMMON_LONGOPTS						\
 	{ "help", no_argument, NULL, 'h' },				\
+	{ "version", no_argument, NULL, 'V' },				\
 	{ "output", required_argument, NULL, 'o' },			\
+	{ "output-format", required_argument, NULL, 'o' },	/* nvme-cli */	\
 	{ "sysfs-root", required_argument, NULL, CLI_OPT_SYSFS_ROOT }
 
 /**

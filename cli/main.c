@@ -13,7 +13,7 @@
 #include "output.h"
 
 #ifndef P2PMEM_VERSION
-#define P2PMEM_VERSION "0.1"
+#error "P2PMEM_VERSION comes from the Makefile (the VERSION file)"
 #endif
 
 static const struct subcommand {
@@ -90,6 +90,10 @@ int cli_parse(struct cli_opts *o, const struct cli_command *cmd,
 
 		if (c == 'h') {
 			fputs(cmd->usage, stdout);
+			return EXIT_OK;
+		}
+		if (c == 'V') {		/* anywhere on the line, as --help */
+			printf("p2pmem %s\n", P2PMEM_VERSION);
 			return EXIT_OK;
 		}
 		if (c == '?' || c == ':') {
@@ -202,9 +206,10 @@ static void usage(FILE *f)
 		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
 	fprintf(f, "\noptions (before or after COMMAND):\n"
 		"  -o, --output FORMAT  text (default) or json; topo also takes dot\n"
+		"      --output-format FORMAT  the same (nvme-cli's spelling)\n"
 		"      --sysfs-root DIR use DIR as /sys (also P2PMEM_SYSFS_ROOT)\n"
 		"  -h, --help           this help; `p2pmem COMMAND --help` for a command\n"
-		"      --version        print the version\n"
+		"  -V, --version        print the version (anywhere on the line)\n"
 		"\nP2PMEM_CPUINFO=FILE stands for /proc/cpuinfo. See p2pmem(1).\n");
 }
 
@@ -212,7 +217,6 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_opts o = {

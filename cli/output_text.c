@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "output.h"
@@ -29,6 +30,30 @@ static bool text_adopted(const struct p2pmem_provider *p)
 	       !strcmp(p2pmem_provider_backend(p), "kmod");
 }
 
+/*
+ * Nothing to list: say both ways to get providers, and which one is
+ * missing here (is p2pmem.ko loaded at all?).
+ */
+static void text_no_providers(struct p2pmem_ctx *ctx)
+{
+	char path[4096];
+	struct stat st;
+	bool kmod;
+
+	snprintf(path, sizeof(path), "%s/class/p2pmem", p2pmem_ctx_sysfs_root(ctx));
+	kmod = stat(path, &st) == 0;
+	printf("no p2p memory providers found. Two routes to them:\n"
+	       "  - a kernel with CONFIG_PCI_P2PDMA publishes NVMe CMBs under\n"
+	       "    /sys/bus/pci/devices/*/p2pmem (Debian's 7.x kernels have it);\n");
+	if (kmod)
+		printf("  - p2pmem.ko is loaded but serves no device: memory cards need\n"
+		       "    `echo p2pmem_pci > /sys/bus/pci/devices/BDF/driver_override` and a\n"
+		       "    bind; CMBs come with the nvme driver (see kmod/README.md)\n");
+	else
+		printf("  - p2pmem.ko, for any kernel, is not loaded: `modprobe p2pmem`\n"
+		       "    once installed (kmod/README.md: make -C kmod install, or DKMS)\n");
+}
+
 static int text_list(struct p2pmem_ctx *ctx)
 {
 	struct p2pmem_provider *p;
@@ -36,8 +61,7 @@ static int text_list(struct p2pmem_ctx *ctx)
 	bool adopted = false, card = false;
 
 	if (!p2pmem_provider_first(ctx)) {
-		printf("no p2p memory providers found\n"
-		       "(the kernel publishes them under /sys/bus/pci/devices/*/p2pmem with CONFIG_PCI_P2PDMA)\n");
+		text_no_providers(ctx);
 		return EXIT_OK;
 	}
 	printf("%-13s %-18s %-9s %10s %10s %-9s %s\n", "PROVIDER", "KIND",

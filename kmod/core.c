@@ -30,15 +30,46 @@
 
 #include "p2pmem_internal.h"
 
-#define P2PMEM_VERSION "0.1"
+/* From VERSION, through Kbuild. */
+#ifndef P2PMEM_VERSION
+#define P2PMEM_VERSION "unknown"
+#endif
 
 bool p2pmem_force;
 module_param_named(force, p2pmem_force, bool, 0444);
 MODULE_PARM_DESC(force, "accept non-prefetchable memory BARs (default: refuse)");
 
 bool p2pmem_bg_zero = true;
-module_param_named(bg_zero, p2pmem_bg_zero, bool, 0444);
-MODULE_PARM_DESC(bg_zero, "clear free memory in the background (default: on; off: only while allocating)");
+
+/*
+ * bg_zero may change at run time: off stops the workers after their current
+ * run (tests and benchmarks compare allocations of dirty and of clean
+ * memory with nothing clearing in between); on starts them again for what
+ * was freed meanwhile, which nothing else would queue until the next free.
+ */
+static int p2pmem_bg_zero_set(const char *val, const struct kernel_param *kp)
+{
+	struct p2pmem_dev *p;
+	int ret;
+
+	ret = param_set_bool(val, kp);
+	if (ret || !READ_ONCE(p2pmem_bg_zero))
+		return ret;
+	mutex_lock(&p2pmem_list_lock);
+	list_for_each_entry(p, &p2pmem_list, node)
+		if (p2pmem_online(p))
+			p2pmem_pool_zero_kick(p);
+	mutex_unlock(&p2pmem_list_lock);
+	return 0;
+}
+
+static const struct kernel_param_ops p2pmem_bg_zero_ops = {
+	.set = p2pmem_bg_zero_set,
+	.get = param_get_bool,
+};
+
+module_param_cb(bg_zero, &p2pmem_bg_zero_ops, &p2pmem_bg_zero, 0644);
+MODULE_PARM_DESC(bg_zero, "clear free memory in the background (default: on; off: only while allocating; writable)");
 
 bool p2pmem_publish = true;
 module_param_named(publish, p2pmem_publish, bool, 0444);

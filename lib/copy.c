@@ -225,7 +225,7 @@ static int choose_pool(struct p2pmem_copy *c, struct copy_job *job)
 		.provider = c->opts.provider,
 		.clients = clients,
 		.nclients = job->src.pci == job->dst.pci ? 1 : 2,
-		.chunk_size = c->opts.block_size * c->opts.queue_depth,
+		.chunk_size = c->opts.block_size * job->nslots,
 		.flags = bounce ? P2PMEM_POOL_ALLOW_HOST : 0,
 	};
 	const struct copy_target *nonpci = !job->src.pci ? &job->src : &job->dst;
@@ -341,6 +341,9 @@ static int probe_pool(struct p2pmem_copy *c, struct copy_job *job)
 	int ret, err = 0;
 
 	if (!p2pmem_pool_provider(job->pool))
+		return 0;
+	/* p2pmem.ko judged the clients when the pool declared them. */
+	if (strcmp(p2pmem_provider_backend(p2pmem_pool_provider(job->pool)), "upstream") != 0)
 		return 0;
 	for (i = 0; i < 2; i++)
 		if (t[i]->align > len)
@@ -553,6 +556,13 @@ int p2pmem_copy_add(struct p2pmem_copy *c, const char *src, uint64_t src_off,
 	ret = check_alignment(c, job);
 	if (ret)
 		goto err_free;
+	/*
+	 * No more buffers than chunks: a 1 MiB copy maps (and the provider
+	 * clears) one buffer, not queue_depth of them.
+	 */
+	job->nslots = (unsigned int)((len + c->opts.block_size - 1) / c->opts.block_size);
+	if (job->nslots > c->opts.queue_depth)
+		job->nslots = c->opts.queue_depth;
 	if (copy_targets_overlap(&job->src, src_off, &job->dst, dst_off, len)) {
 		p2pmem_set_error(c->ctx, "the source and destination ranges overlap on one device (%s at %" PRIu64 ", %s at %" PRIu64 ", %" PRIu64 " bytes): the copy would read what it wrote",
 				 src, src_off, dst, dst_off, len);
@@ -1078,7 +1088,6 @@ static int job_prepare(struct p2pmem_copy *c, struct copy_job *job)
 		c->phase[P2PMEM_COPY_PHASE_VERIFY].total += job->len - job->journal.verified;
 	}
 
-	job->nslots = c->opts.queue_depth;
 	job->slots = calloc(job->nslots, sizeof(*job->slots));
 	if (!job->slots)
 		return -ENOMEM;

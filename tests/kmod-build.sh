@@ -35,6 +35,7 @@ for kernel in stock stock61 debian-new p2pdma; do
 	# inside the cache: the trixie build environment sees only that
 	work=$(mktemp -d "$cache/kmod/build-check.XXXXXX")
 	cp -r kmod/. "$work/"
+	cp VERSION "$work/"	# as a DKMS copy carries it
 	if ! log=$(rig/rig kmake "$kernel" M="$work" W=1 KCFLAGS=-Werror modules 2>&1); then
 		echo "build for the $kernel kernel failed:"
 		echo "$log" | tail -n 30
@@ -42,6 +43,9 @@ for kernel in stock stock61 debian-new p2pdma; do
 	elif echo "$log" | grep -q 'warning:'; then
 		echo "build for the $kernel kernel warns:"
 		echo "$log" | grep -A3 'warning:'
+		rc=1
+	elif [ "$(modinfo -F version "$work/p2pmem.ko")" != "$(cat VERSION)" ]; then
+		echo "p2pmem.ko for the $kernel kernel says version '$(modinfo -F version "$work/p2pmem.ko")', VERSION says $(cat VERSION)"
 		rc=1
 	else
 		echo "built for the $kernel kernel ($(rig/rig kdir "$kernel")): $(cd "$work" && ls ./*.ko test/*.ko 2>/dev/null | tr '\n' ' ')"
