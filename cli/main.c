@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "output.h"
@@ -15,6 +16,8 @@
 #ifndef P2PMEM_VERSION
 #error "P2PMEM_VERSION comes from the Makefile (the VERSION file)"
 #endif
+
+static int cmd_help(struct cli_opts *o, int argc, char **argv);
 
 static const struct subcommand {
 	const char *name;
@@ -26,6 +29,7 @@ static const struct subcommand {
 	{ "check", cmd_check, "can these clients do p2p, and with which provider" },
 	{ "copy", cmd_copy, "copy between devices through p2p memory" },
 	{ "bench", cmd_bench, "p2p vs host bounce vs a synchronous loop" },
+	{ "help", cmd_help, "the manual of a command (help COMMAND)" },
 };
 
 static const struct output_ops *const formats[] = {
@@ -197,6 +201,48 @@ const char *cli_served_by(const struct p2pmem_provider *p)
 	return drv && !strcmp(drv, "p2pmem_pci") ? "p2pmem.ko" : "kernel";
 }
 
+/*
+ * p2pmem help [COMMAND]: on a terminal, the manual (p2pmem-COMMAND(1) if
+ * installed, else p2pmem(1), whose COMMANDS section has them all); where
+ * there is no terminal or no man, the command's own --help text.
+ */
+static void usage(FILE *f);
+
+static int cmd_help(struct cli_opts *o, int argc, char **argv)
+{
+	char page[64], *help_argv[] = { argv[1], "--help", NULL };
+	size_t i;
+
+	if (argc > 2) {
+		cli_error("help takes one command name; see `p2pmem --help`");
+		return EXIT_BAD_INPUT;
+	}
+	for (i = 0; argc == 2 && i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (!strcmp(argv[1], subcommands[i].name))
+			break;
+	if (argc == 2 && i == sizeof(subcommands) / sizeof(subcommands[0])) {
+		cli_error("no command '%s'; commands are list, topo, check, copy, bench", argv[1]);
+		return EXIT_BAD_INPUT;
+	}
+	if (isatty(STDOUT_FILENO)) {
+		char probe[96];
+
+		snprintf(page, sizeof(page), "p2pmem-%s", argc == 2 ? argv[1] : "");
+		snprintf(probe, sizeof(probe), "man -w 1 %s >/dev/null 2>&1", page);
+		fflush(stdout);
+		if (argc == 2 && system(probe) == 0)
+			execlp("man", "man", "1", page, (char *)NULL);
+		execlp("man", "man", "1", "p2pmem", (char *)NULL);
+		/* no man: the usage below */
+	}
+	if (argc < 2) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	optind = 0;
+	return subcommands[i].fn(o, 2, help_argv);
+}
+
 static void usage(FILE *f)
 {
 	size_t i;
@@ -266,7 +312,7 @@ int main(int argc, char **argv)
 			return subcommands[i].fn(&o, sub_argc, sub_argv);
 		}
 	}
-	cli_error("unknown command '%s'; commands are list, topo, check, copy, bench (see `p2pmem --help`)",
+	cli_error("unknown command '%s'; commands are list, topo, check, copy, bench, help (see `p2pmem --help`)",
 		  argv[optind]);
 	return EXIT_BAD_INPUT;
 }

@@ -14,6 +14,39 @@ expect_exit 0 '"providers"' -- fx switch list --output-format json
 expect_exit 0 '"providers"' -- fx switch --output-format=json list
 expect_exit 2 "unknown output format 'yaml'" -- fx switch list --output-format yaml
 
+# help COMMAND without a terminal: the command's usage; a bad name: exit 2.
+expect_exit 0 '^usage: p2pmem copy' -- "$P2PMEM_BIN" help copy
+expect_exit 0 'help +the manual of a command' -- "$P2PMEM_BIN" help
+expect_exit 2 "no command 'nope'" -- "$P2PMEM_BIN" help nope
+
+# Shell completion (bash): commands, options, --via and -o values.
+if [ -f /usr/share/bash-completion/bash_completion ]; then
+	comp() {	# WORDS...: what completing the last word offers
+		bash -c '. /usr/share/bash-completion/bash_completion
+			. "$1"; shift
+			COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+			_p2pmem; printf "%s\n" "${COMPREPLY[@]}"' _ "$(dirname "$0")/../../completions/p2pmem.bash" "$@"
+	}
+	[ "$(comp p2pmem co | sort | tr '\n' ' ')" = "copy " ] || fail "bash completion of 'co': $(comp p2pmem co)"
+	comp p2pmem copy --via '' | grep -qx device || fail "bash completion of --via lacks device"
+	comp p2pmem copy --no- | grep -qx -- --no-device-copy || fail "bash completion lacks --no-device-copy"
+	comp p2pmem topo -o '' | grep -qx dot || fail "bash completion of topo -o lacks dot"
+	[ -z "$(comp p2pmem list -o '' | grep -x dot)" ] || fail "bash completion offers dot to list"
+else
+	fail "bash-completion is not installed (scripts/install-deps installs it)"
+fi
+bash -n "$(dirname "$0")/../../completions/p2pmem.bash" || fail "completions/p2pmem.bash does not parse"
+# zsh: the function loads under compinit and offers the commands.
+if command -v zsh >/dev/null; then
+	zsh -n "$(dirname "$0")/../../completions/_p2pmem" || fail "completions/_p2pmem does not parse"
+	out=$(zsh -f -c 'fpath=("$1" $fpath); autoload -Uz compinit; compinit -u -D
+		autoload -Uz _p2pmem; (( $+functions[_p2pmem] )) && echo loaded' _ \
+		"$(cd "$(dirname "$0")/../../completions" && pwd)" 2>&1)
+	[ "$out" = loaded ] || fail "zsh does not load _p2pmem: $out"
+else
+	fail "zsh is not installed (scripts/install-deps installs it)"
+fi
+
 empty=$(mktemp -d)
 trap 'rm -rf "$empty"' EXIT
 mkdir -p "$empty/bus/pci/devices"

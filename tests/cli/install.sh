@@ -13,13 +13,16 @@ make -s -C "$top" install DESTDIR="$stage" PREFIX=/usr LIBDIR=/usr/lib/x86_64-li
 lib=$stage/usr/lib/x86_64-linux-gnu
 for f in usr/bin/p2pmem usr/include/p2pmem.h usr/share/man/man1/p2pmem.1 usr/share/man/man3/p2pmem.3 \
 	usr/lib/x86_64-linux-gnu/libp2pmem.a "usr/lib/x86_64-linux-gnu/libp2pmem.so.$v" \
-	usr/lib/x86_64-linux-gnu/pkgconfig/libp2pmem.pc; do
+	usr/lib/x86_64-linux-gnu/pkgconfig/libp2pmem.pc usr/share/bash-completion/completions/p2pmem \
+	usr/share/zsh/vendor-completions/_p2pmem; do
 	[ -f "$stage/$f" ] || fail "not installed: /$f"
 done
 [ "$(readlink "$lib/libp2pmem.so.0")" = "libp2pmem.so.$v" ] || fail "libp2pmem.so.0 does not point to libp2pmem.so.$v"
 [ "$(readlink "$lib/libp2pmem.so")" = libp2pmem.so.0 ] || fail "libp2pmem.so does not point to the soname"
 [ "$(stat -c %a "$lib/libp2pmem.so.$v")" = 644 ] || fail "the shared library is mode $(stat -c %a "$lib/libp2pmem.so.$v"), not 0644"
 grep -q "^libdir=/usr/lib/x86_64-linux-gnu$" "$lib/pkgconfig/libp2pmem.pc" || fail "the .pc file has the wrong libdir"
+head -1 "$stage/usr/share/man/man1/p2pmem.1" | grep -q "\"p2pmem $v\"" || fail "p2pmem.1 does not carry version $v"
+"$stage/usr/bin/p2pmem" --version | grep -qx "p2pmem $v" || fail "the installed command is not version $v"
 
 cat >"$stage/prog.c" <<'C'
 #include <stdio.h>
