@@ -90,6 +90,7 @@ const char *cli_size(uint64_t bytes, char *buf, size_t len);
  * for the module's own (backend kmod).
  */
 const char *cli_served_by(const struct p2pmem_provider *p);
+const char *cli_pci_name(const struct p2pmem_pci_dev *dev, char *buf, size_t len);
 
 int cmd_list(struct cli_opts *o, int argc, char **argv);
 int cmd_topo(struct cli_opts *o, int argc, char **argv);

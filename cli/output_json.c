@@ -102,7 +102,7 @@ static json_object *json_dev(const struct p2pmem_pci_dev *dev)
 	json_object *o = json_object_new_object(), *children = json_object_new_array();
 	const struct p2pmem_provider *p = p2pmem_pci_dev_provider(dev);
 	const struct p2pmem_pci_dev *c;
-	char hex[16];
+	char hex[16], name[256];
 
 	json_object_object_add(o, "bdf", json_object_new_string(p2pmem_pci_dev_bdf(dev)));
 	snprintf(hex, sizeof(hex), "%04x", p2pmem_pci_dev_vendor(dev));
@@ -112,6 +112,7 @@ static json_object *json_dev(const struct p2pmem_pci_dev *dev)
 	snprintf(hex, sizeof(hex), "%06x", p2pmem_pci_dev_class(dev));
 	json_object_object_add(o, "class", json_object_new_string(hex));
 	json_object_object_add(o, "class_name", json_object_new_string(p2pmem_pci_dev_class_name(dev)));
+	json_object_object_add(o, "name", jstr_or_null(cli_pci_name(dev, name, sizeof(name))));
 	json_object_object_add(o, "driver", jstr_or_null(p2pmem_pci_dev_driver(dev)));
 	json_object_object_add(o, "port_type", json_object_new_string(
 		p2pmem_port_type_name(p2pmem_pci_dev_port_type(dev))));

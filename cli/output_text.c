@@ -96,9 +96,12 @@ static void text_dev_line(const struct p2pmem_pci_dev *dev)
 	const struct p2pmem_provider *p = p2pmem_pci_dev_provider(dev);
 	enum p2pmem_port_type pt = p2pmem_pci_dev_port_type(dev);
 	const char *drv = p2pmem_pci_dev_driver(dev);
+	char name[256];
 
 	printf("%s %04x:%04x %s", p2pmem_pci_dev_bdf(dev), p2pmem_pci_dev_vendor(dev),
 	       p2pmem_pci_dev_device(dev), p2pmem_pci_dev_class_name(dev));
+	if (cli_pci_name(dev, name, sizeof(name)))
+		printf(": %s", name);
 	if (pt != P2PMEM_PORT_NONE && pt != P2PMEM_PORT_ENDPOINT)
 		printf(" (%s)", p2pmem_port_type_name(pt));
 	if (drv)
@@ -196,10 +199,13 @@ static int text_check(const struct check_result *r)
 
 	for (i = 0; i < r->nclients; i++) {
 		const char *bdf = p2pmem_pci_dev_bdf(r->clients[i]);
+		char name[256];
 
 		printf("client    %s", bdf);
 		if (strcmp(bdf, r->names[i]) != 0)
 			printf(" (%s)", r->names[i]);
+		if (cli_pci_name(r->clients[i], name, sizeof(name)))
+			printf(": %s", name);
 		putchar('\n');
 	}
 	if (!v) {
@@ -209,7 +215,7 @@ static int text_check(const struct check_result *r)
 	{
 		const struct p2pmem_pci_dev *pdev = p2pmem_verdict_provider(v);
 		const struct p2pmem_provider *p = p2pmem_pci_dev_provider(pdev);
-		char size[32], avail[32];
+		char size[32], avail[32], name[256];
 
 		printf("provider  %s", p2pmem_pci_dev_bdf(pdev));
 		if (p)
@@ -220,6 +226,8 @@ static int text_check(const struct check_result *r)
 			       " served by p2pmem.ko" : "",
 			       cli_size(p2pmem_provider_available(p), avail, sizeof(avail)),
 			       cli_size(p2pmem_provider_size(p), size, sizeof(size)));
+		if (cli_pci_name(pdev, name, sizeof(name)))
+			printf(": %s", name);
 		putchar('\n');
 	}
 	printf("verdict   %s: ", r->usable ? "usable" : "NOT usable");

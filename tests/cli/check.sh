@@ -1,6 +1,8 @@
 #!/bin/bash
 # p2pmem check on the fixtures: exit codes, client names, explanations.
 . "$(dirname "$0")/lib.inc"
+# The structure of the output; device names (libpci) are conventions.sh's.
+export P2PMEM_PCI_IDS=
 
 # The switch pair is usable; every client spelling resolves to the same.
 for c in 0000:04:00.0 04:00.0 /dev/nvme1n1 nvme1n1 /dev/nvme1 nvme1; do

@@ -47,6 +47,15 @@ else
 	fail "zsh is not installed (scripts/install-deps installs it)"
 fi
 
+# Names from the PCI ID database (libpci), as lspci shows them.
+expect_exit 0 '03:00.0 1b36:0010 NVMe controller: Red Hat, Inc. QEMU NVM Express Controller \[nvme\]' -- fx switch topo
+expect_exit 0 'client    0000:04:00.0 \(/dev/nvme1n1\): Red Hat, Inc. QEMU NVM Express Controller' -- \
+	fx switch check /dev/nvme1n1
+expect_exit 0 '"name": "Texas Instruments XIO3130 PCI Express Switch \(Upstream\)"' -- fx switch topo -o json
+out=$(P2PMEM_PCI_IDS= fx switch topo)
+echo "$out" | grep -q 'QEMU NVM' && fail "P2PMEM_PCI_IDS= still names devices"
+echo "$out" | grep -q '03:00.0 1b36:0010 NVMe controller \[nvme\]' || fail "without names the line changed: $out"
+
 empty=$(mktemp -d)
 trap 'rm -rf "$empty"' EXIT
 mkdir -p "$empty/bus/pci/devices"
