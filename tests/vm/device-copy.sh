@@ -116,4 +116,10 @@ for e in device-copy p2p host-bounce sync-loop dd; do
 	grep -q "\"engine\": \"$e\"" /tmp/bench.json || fail "bench has no $e row"
 done
 p2pmem bench --length 8M --bs 1M --qd 1,4 --repeat 1 --allocs 10 "${na}p1" "${na}p2"
+
+# Leave the drive and the kernel as the next test expects them: no
+# partition table, no p2pmem.ko.
+dd if=/dev/zero of="$na" bs=512 count=1 conv=notrunc 2>/dev/null
+blockdev --rereadpt "$na"
+kmod_unload
 exit 0
