@@ -68,8 +68,9 @@ for p in $provs; do
 		"bg $(kattr "$p" stats/zero_bg_bytes) B in $(($(kattr "$p" stats/zero_bg_ns) / 1000)) us"
 done
 
-# Zeroing in the allocation path: no background worker, so a buffer handed
-# out again (first fit: the same pages) must be cleared while mapping it.
+# Zeroing in the allocation path: no background worker, so no page is ever
+# clean while free, and a buffer handed out again (first fit: the same
+# pages) must be cleared while mapping it.
 p=${provs%% *}
 p=${p:-$(echo "$provs" | cut -d' ' -f2)}
 kmod_load bg_zero=0
@@ -81,5 +82,55 @@ z=$(kattr "$p" stats/zero_sync_bytes)
 [ "$z" -ge $((64 << 20)) ] || fail "$p: only $z bytes zeroed while allocating (2 x 32 MiB expected)"
 [ "$(kattr "$p" stats/zero_bg_bytes)" = 0 ] || fail "$p: background zeroing ran with bg_zero=0"
 say "$p ($(kattr "$p" kind)) bg_zero=0: zeroed sync $z B in $(($(kattr "$p" stats/zero_sync_ns) / 1000)) us"
+
+# Clean memory first (p2pmem.ko's own pool; upstream's clears every
+# allocation).  The worker clears the whole provider after load, then is
+# switched off at run time: a buffer mapped right after another was freed
+# must take clean pages and clear nothing while mapping; once every free
+# page is dirty, mapping clears synchronously (and only what is dirty), and
+# the memory reads zero (kmod-buf map checks both mappings).
+if [ "$(kattr "$p" pool)" = p2pmem ]; then
+	kmod_load
+	kmod_bind "$mc" || fail "cannot bind $mc"
+	[ "$RIG_FABRIC" = deep ] || p=$(kmod_wait_provider "$a" nvme-cmb) || fail "no CMB provider for $a"
+	[ "$RIG_FABRIC" = deep ] && p=$(kmod_provider "$mc" memory)
+	size=$(kattr "$p" size)
+	i=0
+	while [ "$(kattr "$p" stats/zero_bg_bytes)" != "$size" ]; do
+		[ $i -lt $((600 * ${RIG_SLOWDOWN:-1})) ] ||
+			fail "$p: the worker cleared $(kattr "$p" stats/zero_bg_bytes) of $size B in $((i / 10)) s"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo 0 >/sys/module/p2pmem/parameters/bg_zero || fail "bg_zero is not writable"
+	[ "$(kattr "$p" stats/zero_sync_bytes)" = 0 ] || fail "$p: cleared while allocating with all memory clean"
+	kmod-buf -d "/dev/$p" -c "$a,$b" -s 1M map >/tmp/clean.out 2>&1 ||
+		fail "$p: map 1M on clean memory: $(cat /tmp/clean.out)"
+	z=$(kattr "$p" stats/zero_sync_bytes)
+	[ "$z" = 0 ] || fail "$p: $z B cleared while mapping 1 MiB again with $((size >> 20)) MiB of clean memory free"
+	t_clean=$(sed -n 's/.*remapped in \([0-9.]*\) ms.*/\1/p' /tmp/clean.out)
+	# Dirty everything: one mapping of the whole provider (clears the
+	# 2 MiB the two buffers left), unmapped as the process exits.
+	[ "$(kavail "$p")" = "$size" ] || fail "$p: $(kavail "$p") of $size B available when idle"
+	kmod-buf -d "/dev/$p" -c "$a,$b" -s "$size" map-once || fail "$p: map the whole provider"
+	z=$(kattr "$p" stats/zero_sync_bytes)
+	[ "$z" = $((2 << 20)) ] || fail "$p: mapping it all cleared $z B, expected the 2 MiB freed dirty"
+	kmod-buf -d "/dev/$p" -c "$a,$b" -s 1M map >/tmp/dirty.out 2>&1 ||
+		fail "$p: map 1M on dirty memory: $(cat /tmp/dirty.out)"
+	z=$(($(kattr "$p" stats/zero_sync_bytes) - z))
+	[ "$z" = $((2 << 20)) ] || fail "$p: mapping 1 MiB twice with only dirty memory free cleared $z B (2 MiB expected)"
+	t_dirty=$(sed -n 's/.*remapped in \([0-9.]*\) ms.*/\1/p' /tmp/dirty.out)
+	[ "$(kattr "$p" stats/zero_bg_bytes)" = "$size" ] || fail "$p: background clearing ran with bg_zero switched off"
+	# On again: the worker clears what was freed meanwhile, by itself.
+	echo 1 >/sys/module/p2pmem/parameters/bg_zero
+	i=0
+	while [ "$(kattr "$p" stats/zero_bg_bytes)" != $((2 * size)) ]; do
+		[ $i -lt $((600 * ${RIG_SLOWDOWN:-1})) ] ||
+			fail "$p: bg_zero=1 again: $(kattr "$p" stats/zero_bg_bytes) B cleared, $((2 * size)) expected"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	say "$p ($(kattr "$p" kind)) clean first: 1 MiB remapped in $t_clean ms on clean memory (nothing cleared), $t_dirty ms on dirty (1 MiB cleared)"
+fi
 kmod_unload
 exit 0
