@@ -1,6 +1,7 @@
 #!/bin/sh
 # rig/guest/demo.sh - what `rig/rig demo` (make demo) shows, run inside the
-# guest on the switch fabric and the p2pdma kernel.  The host prints the lines
+# guest: the switch fabric on Debian's 7.x kernel (P2PDMA), the deep fabric on
+# Debian's stock 6.12 with p2pmem.ko.  The host prints the lines
 # from "=== p2pmem demo" to "=== end of demo".
 # shellcheck source=tests/vm/kmod-lib.sh
 . /tests/kmod-lib.sh
