@@ -124,7 +124,8 @@ demo: deps
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
-		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man4 \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR)/linux \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 755 $(B)/p2pmem $(DESTDIR)$(BINDIR)/
 	install -m 644 completions/p2pmem.bash $(DESTDIR)$(BASHCOMPDIR)/p2pmem
@@ -134,10 +135,13 @@ install: all
 	ln -sf $(SOFILE) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libp2pmem.so
 	install -m 644 include/p2pmem.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 kmod/uapi/p2pmem.h $(DESTDIR)$(INCLUDEDIR)/linux/p2pmem.h
 	install -m 644 $(B)/libp2pmem.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	sed '1s/"p2pmem [0-9.]*"/"p2pmem $(VERSION)"/' man/p2pmem.1 >$(DESTDIR)$(MANDIR)/man1/p2pmem.1
 	sed '1s/"libp2pmem [0-9.]*"/"libp2pmem $(VERSION)"/' man/p2pmem.3 >$(DESTDIR)$(MANDIR)/man3/p2pmem.3
-	chmod 644 $(DESTDIR)$(MANDIR)/man1/p2pmem.1 $(DESTDIR)$(MANDIR)/man3/p2pmem.3
+	sed '1s/"p2pmem [0-9.]*"/"p2pmem $(VERSION)"/' man/p2pmem.4 >$(DESTDIR)$(MANDIR)/man4/p2pmem.4
+	chmod 644 $(DESTDIR)$(MANDIR)/man1/p2pmem.1 $(DESTDIR)$(MANDIR)/man3/p2pmem.3 \
+		$(DESTDIR)$(MANDIR)/man4/p2pmem.4
 	$(if $(DESTDIR),,ldconfig)
 
 # The module's sources for DKMS: /usr/src/p2pmem-VERSION with dkms.conf.
@@ -155,7 +159,8 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/$(SOFILE) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 		$(DESTDIR)$(LIBDIR)/libp2pmem.so $(DESTDIR)$(INCLUDEDIR)/p2pmem.h \
 		$(DESTDIR)$(PKGCONFIGDIR)/libp2pmem.pc $(DESTDIR)$(MANDIR)/man1/p2pmem.1 \
-		$(DESTDIR)$(MANDIR)/man3/p2pmem.3 $(DESTDIR)$(BASHCOMPDIR)/p2pmem \
+		$(DESTDIR)$(MANDIR)/man3/p2pmem.3 $(DESTDIR)$(MANDIR)/man4/p2pmem.4 \
+		$(DESTDIR)$(INCLUDEDIR)/linux/p2pmem.h $(DESTDIR)$(BASHCOMPDIR)/p2pmem \
 		$(DESTDIR)$(ZSHCOMPDIR)/_p2pmem
 	$(if $(DESTDIR),,ldconfig)
 

@@ -11,7 +11,8 @@ v=$(cat "$top/VERSION")
 make -s -C "$top" install DESTDIR="$stage" PREFIX=/usr LIBDIR=/usr/lib/x86_64-linux-gnu \
 	MANDIR=/usr/share/man >"$stage.log" 2>&1 || { cat "$stage.log"; fail "make install"; finish; }
 lib=$stage/usr/lib/x86_64-linux-gnu
-for f in usr/bin/p2pmem usr/include/p2pmem.h usr/share/man/man1/p2pmem.1 usr/share/man/man3/p2pmem.3 \
+for f in usr/bin/p2pmem usr/include/p2pmem.h usr/include/linux/p2pmem.h usr/share/man/man1/p2pmem.1 \
+	usr/share/man/man3/p2pmem.3 usr/share/man/man4/p2pmem.4 \
 	usr/lib/x86_64-linux-gnu/libp2pmem.a "usr/lib/x86_64-linux-gnu/libp2pmem.so.$v" \
 	usr/lib/x86_64-linux-gnu/pkgconfig/libp2pmem.pc usr/share/bash-completion/completions/p2pmem \
 	usr/share/zsh/vendor-completions/_p2pmem; do
@@ -27,6 +28,7 @@ head -1 "$stage/usr/share/man/man1/p2pmem.1" | grep -q "\"p2pmem $v\"" || fail "
 cat >"$stage/prog.c" <<'C'
 #include <stdio.h>
 #include <p2pmem.h>
+#include <linux/p2pmem.h>	/* the module's uapi, next to the library's */
 int main(int argc, char **argv)
 {
 	struct p2pmem_ctx_opts o = { .size = sizeof(o), .sysfs_root = argv[1] };
@@ -34,6 +36,8 @@ int main(int argc, char **argv)
 	int ret;
 
 	(void)argc;
+	(void)sizeof(struct p2pmem_clients);
+	(void)P2PMEM_IOC_SET_CLIENTS;
 	if (p2pmem_ctx_new(&o, &ctx))
 		return 1;
 	ret = p2pmem_ctx_scan(ctx);
