@@ -53,7 +53,7 @@ FUZZ_BINS  := $(FUZZ_SRCS:%.c=$(B)/%)
 SONAME     := libp2pmem.so.$(SOVERSION)
 SOFILE     := libp2pmem.so.$(SOVERSION).$(patsubst $(SOVERSION).%,%,$(VERSION))
 
-.PHONY: all check deps test fuzz demo install install-dkms uninstall clean bench
+.PHONY: all check deps test fuzz demo install install-dkms uninstall clean bench deb
 all: $(B)/p2pmem $(B)/libp2pmem.a $(B)/$(SONAME) $(B)/libp2pmem.pc $(TEST_BINS)
 
 deps:
@@ -153,6 +153,21 @@ install-dkms:
 	install -m 644 kmod/uapi/*.h $(DESTDIR)$(DKMS_SRC)/uapi/
 	install -m 644 kmod/test/*.c $(DESTDIR)$(DKMS_SRC)/test/
 	sed 's|@VERSION@|$(VERSION)|' kmod/dkms.conf.in >$(DESTDIR)$(DKMS_SRC)/dkms.conf
+
+# Debian packages (debian/): built in a copy of the tracked sources under
+# build/deb, where the .deb files land; lintian must find no error.
+DEB_DIR := $(B)/deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/p2pmem-$(VERSION)
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard | \
+			tar --null -T - -cf - | tar -xf - -C $(DEB_DIR)/p2pmem-$(VERSION); \
+	else \
+		tar --exclude=./$(B) -cf - . | tar -xf - -C $(DEB_DIR)/p2pmem-$(VERSION); \
+	fi
+	cd $(DEB_DIR)/p2pmem-$(VERSION) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error --suppress-tags-from-file debian/lintian-suppressed \
+		$(DEB_DIR)/*.changes
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/p2pmem $(DESTDIR)$(LIBDIR)/libp2pmem.a \
