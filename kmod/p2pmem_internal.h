@@ -183,6 +183,7 @@ int p2pmem_pool_free_checked(struct p2pmem_dev *p, unsigned long first,
 			     unsigned long n);
 size_t p2pmem_pool_available(struct p2pmem_dev *p);
 void p2pmem_pool_stop_zeroing(struct p2pmem_dev *p);
+void p2pmem_pool_zero_kick(struct p2pmem_dev *p);
 void p2pmem_pool_distrust(struct p2pmem_dev *p);
 void p2pmem_wait_idle_folios(struct p2pmem_dev *p, void *kaddr,
 			     unsigned long n);

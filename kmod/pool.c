@@ -26,7 +26,11 @@
  * free dirty pages from genalloc at a fixed offset (so no allocation can
  * get them meanwhile), clears them and gives them back.  Writes to the BAR
  * are uncached and slow (and in QEMU a CMB write is an MMIO callback); the
- * worker moves that cost off the mmap() path.
+ * worker moves that cost off the mmap() path.  So does the allocator: it
+ * takes a free range with no dirty page when there is one
+ * (p2pmem_fit_clean), so a program that starts right after another one
+ * freed its memory does not wait for clearing that; only when no clean range
+ * fits does it take dirty pages and clear them itself.
  *
  * page_free may run in any context (the last unpin of an O_DIRECT read can
  * come from an interrupt), so everything it touches is atomic, lock-free
@@ -96,12 +100,21 @@ static inline void *p2pmem_page_addr(struct p2pmem_dev *p, unsigned long i)
 	return p->kaddr + (i << PAGE_SHIFT);
 }
 
-/* Queue the zeroing worker unless the provider is being torn down. */
-static void p2pmem_zero_kick(struct p2pmem_dev *p)
+/**
+ * p2pmem_pool_zero_kick - queue the zeroing worker
+ * @p: the provider
+ *
+ * Does nothing while background clearing is off (bg_zero=0), on upstream's
+ * pool (not our free pages) and once the worker was stopped (offline,
+ * teardown).
+ *
+ * Context: any context.
+ */
+void p2pmem_pool_zero_kick(struct p2pmem_dev *p)
 {
 	unsigned long flags;
 
-	if (!p2pmem_bg_zero || p->upstream)
+	if (!READ_ONCE(p2pmem_bg_zero) || p->upstream)
 		return;
 	spin_lock_irqsave(&p->alloc_lock, flags);
 	if (!p->zero_stop)
@@ -159,7 +172,7 @@ void p2pmem_pool_distrust(struct p2pmem_dev *p)
 	spin_lock_irq(&p->alloc_lock);
 	p->zero_stop = false;
 	spin_unlock_irq(&p->alloc_lock);
-	p2pmem_zero_kick(p);
+	p2pmem_pool_zero_kick(p);
 }
 
 /* Zero pages [i, end) that the caller owns (allocated from genalloc). */
@@ -219,7 +232,9 @@ static void p2pmem_zero_work(struct work_struct *work)
 	unsigned long i = 0, end, n;
 	void *kaddr;
 
-	while (!READ_ONCE(p->zero_stop) && !atomic_read(&p->zero_pause)) {
+	/* bg_zero may be switched off at run time: it stops after a run. */
+	while (!READ_ONCE(p->zero_stop) && !atomic_read(&p->zero_pause) &&
+	       READ_ONCE(p2pmem_bg_zero)) {
 		i = find_next_bit(p->dirty, p->npages, i);
 		if (i >= p->npages)
 			break;
@@ -334,7 +349,7 @@ static void p2pmem_pool_release(struct p2pmem_dev *p, unsigned long first,
 		      n << PAGE_SHIFT);
 	atomic64_sub(n << PAGE_SHIFT, &p->stats.in_use);
 	if (p2pmem_online(p))
-		p2pmem_zero_kick(p);
+		p2pmem_pool_zero_kick(p);
 	if (READ_ONCE(p->removing))
 		wake_up_all(&p->idle_wq);
 	/*
@@ -451,13 +466,73 @@ void p2pmem_stat_peak(struct p2pmem_dev *p, s64 now)
 	}
 }
 
-/* First fit, as gen_pool_alloc(), at a multiple of @align. */
+/* What p2pmem_fit_clean() needs: genalloc passes it as its data. */
+struct p2pmem_fit {
+	struct genpool_data_align align;	/* for gen_pool_first_fit_align */
+	struct p2pmem_dev *p;
+};
+
+/*
+ * genalloc algorithm (genpool_algo_t): the first free range of @nr pages at
+ * the alignment asked that has no dirty page; if there is none, the first
+ * free one (gen_pool_first_fit_align), whose dirty pages the allocation path
+ * then clears.  Memory that the last user just gave back is dirty until the
+ * worker gets to it (or for good with bg_zero=0), and clearing it while
+ * allocating means uncached stores (MMIO exits in QEMU) on the mmap path:
+ * a short program (a 1 MiB copy) would pay for clearing what the previous
+ * one freed while clean memory sits unused.
+ *
+ * @map is genalloc's bitmap of the pool's one chunk, which starts at
+ * p->kaddr with a bit per page (min_alloc_order PAGE_SHIFT), so bit i is
+ * page i of p->dirty.  The dirty bitmap is read without a lock, as a hint:
+ * page_free and the worker change it under us with atomic bitops, and a
+ * stale look (page_free sets a page's bit just before it gives the page
+ * back to genalloc) only costs the preference: once the range is ours,
+ * p2pmem_pool_zero() reads its bits again and clears what is dirty.
+ * Both searches start at 0: @start is not 0 only when genalloc retries
+ * after another claim took bits of the range we found, and the fallback
+ * must not skip dirty ranges before it.
+ */
+static unsigned long p2pmem_fit_clean(unsigned long *map, unsigned long size,
+				      unsigned long start, unsigned int nr,
+				      void *data, struct gen_pool *pool,
+				      unsigned long start_addr)
+{
+	struct p2pmem_fit *fit = data;
+	struct p2pmem_dev *p = fit->p;
+	unsigned long mask, off, i, d;
+
+	if (WARN_ON_ONCE(start_addr != (unsigned long)p->kaddr ||
+			 size > p->npages))
+		goto first_fit;
+	mask = (fit->align.align >> PAGE_SHIFT) - 1;
+	off = (start_addr & (fit->align.align - 1)) >> PAGE_SHIFT;
+	i = 0;
+	for (;;) {
+		i = bitmap_find_next_zero_area_off(map, size, i, nr, mask, off);
+		if (i >= size)
+			break;
+		d = find_next_bit(p->dirty, i + nr, i);
+		if (d >= i + nr)
+			return i;
+		/* Free but dirty at d: go on after that dirty run. */
+		i = find_next_zero_bit(p->dirty, size, d);
+	}
+first_fit:
+	return gen_pool_first_fit_align(map, size, 0, nr, &fit->align, pool,
+					start_addr);
+}
+
+/*
+ * Clean memory first (p2pmem_fit_clean), else first fit, at a multiple of
+ * @align.
+ */
 static void *p2pmem_pool_take(struct p2pmem_dev *p, size_t size, size_t align)
 {
-	struct genpool_data_align data = { .align = align };
+	struct p2pmem_fit fit = { .align.align = align, .p = p };
 
-	return (void *)gen_pool_alloc_algo(p->pool, size,
-					   gen_pool_first_fit_align, &data);
+	return (void *)gen_pool_alloc_algo(p->pool, size, p2pmem_fit_clean,
+					   &fit);
 }
 
 /*
@@ -567,7 +642,7 @@ void *p2pmem_pool_alloc(struct p2pmem_dev *p, size_t size, size_t align,
 			kaddr = p2pmem_pool_take(p, size, align);
 		}
 		atomic_dec(&p->zero_pause);
-		p2pmem_zero_kick(p);
+		p2pmem_pool_zero_kick(p);
 	}
 	if (!kaddr) {
 		kfree(a);
@@ -669,7 +744,7 @@ int p2pmem_pool_init(struct p2pmem_dev *p)
 		goto destroy_pool;
 
 	p->pool_live = true;
-	p2pmem_zero_kick(p);
+	p2pmem_pool_zero_kick(p);
 	return 0;
 
 destroy_pool:
