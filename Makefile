@@ -51,10 +51,12 @@ TEST_BINS  := $(TEST_SRCS:%.c=$(B)/%)
 FUZZ_SRCS  := $(wildcard fuzz/*.c)
 FUZZ_BINS  := $(FUZZ_SRCS:%.c=$(B)/%)
 SONAME     := libp2pmem.so.$(SOVERSION)
+# man3: one page per group of functions, each function's page a link to it
+MAN3_GROUPS := p2pmem_ctx p2pmem_pci_dev p2pmem_provider p2pmem_verdict p2pmem_pool p2pmem_copy
 SOFILE     := libp2pmem.so.$(SOVERSION).$(patsubst $(SOVERSION).%,%,$(VERSION))
 
 .PHONY: all check deps test fuzz demo install install-dkms uninstall clean bench deb
-all: $(B)/p2pmem $(B)/libp2pmem.a $(B)/$(SONAME) $(B)/libp2pmem.pc $(TEST_BINS)
+all: $(B)/p2pmem $(B)/libp2pmem.a $(B)/$(SONAME) $(TEST_BINS)
 
 deps:
 	@scripts/install-deps
@@ -73,10 +75,10 @@ $(B)/$(SOFILE): $(LIB_OBJS) lib/libp2pmem.map
 $(B)/$(SONAME): $(B)/$(SOFILE)
 	ln -sf $(SOFILE) $@
 
-# pkg-config: a static link needs liburing too (Requires.private).
-$(B)/libp2pmem.pc: lib/libp2pmem.pc.in VERSION
-	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@PREFIX@|$(PREFIX)|' \
-		-e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' $< >$@
+# pkg-config: written at install time, with the directories installed to;
+# a static link needs liburing too (Requires.private).
+PC_SED := -e 's|@VERSION@|$(VERSION)|' -e 's|@PREFIX@|$(PREFIX)|' \
+	  -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|'
 
 $(B)/p2pmem: $(CLI_OBJS) $(B)/libp2pmem.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libp2pmem.a $(JSON_LIBS) $(LIB_LIBS)
@@ -136,9 +138,18 @@ install: all
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libp2pmem.so
 	install -m 644 include/p2pmem.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 kmod/uapi/p2pmem.h $(DESTDIR)$(INCLUDEDIR)/linux/p2pmem.h
-	install -m 644 $(B)/libp2pmem.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	sed $(PC_SED) lib/libp2pmem.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/libp2pmem.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libp2pmem.pc
 	sed '1s/"p2pmem [0-9.]*"/"p2pmem $(VERSION)"/' man/p2pmem.1 >$(DESTDIR)$(MANDIR)/man1/p2pmem.1
 	sed '1s/"libp2pmem [0-9.]*"/"libp2pmem $(VERSION)"/' man/p2pmem.3 >$(DESTDIR)$(MANDIR)/man3/p2pmem.3
+	for page in $(MAN3_GROUPS); do \
+		sed '1s/"libp2pmem [0-9.]*"/"libp2pmem $(VERSION)"/' man/$$page.3 \
+			>$(DESTDIR)$(MANDIR)/man3/$$page.3 && chmod 644 $(DESTDIR)$(MANDIR)/man3/$$page.3; \
+	done
+	grep -v '^#' man/man3-links | while read -r fn page; do \
+		[ "$$fn" = "$$page" ] || echo ".so man3/$$page.3" >$(DESTDIR)$(MANDIR)/man3/$$fn.3; \
+		chmod 644 $(DESTDIR)$(MANDIR)/man3/$$fn.3; \
+	done
 	sed '1s/"p2pmem [0-9.]*"/"p2pmem $(VERSION)"/' man/p2pmem.4 >$(DESTDIR)$(MANDIR)/man4/p2pmem.4
 	chmod 644 $(DESTDIR)$(MANDIR)/man1/p2pmem.1 $(DESTDIR)$(MANDIR)/man3/p2pmem.3 \
 		$(DESTDIR)$(MANDIR)/man4/p2pmem.4
@@ -175,6 +186,8 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libp2pmem.so $(DESTDIR)$(INCLUDEDIR)/p2pmem.h \
 		$(DESTDIR)$(PKGCONFIGDIR)/libp2pmem.pc $(DESTDIR)$(MANDIR)/man1/p2pmem.1 \
 		$(DESTDIR)$(MANDIR)/man3/p2pmem.3 $(DESTDIR)$(MANDIR)/man4/p2pmem.4 \
+		$(MAN3_GROUPS:%=$(DESTDIR)$(MANDIR)/man3/%.3) \
+		$(shell grep -v '^#' man/man3-links | cut -d' ' -f1 | sed 's|.*|$(DESTDIR)$(MANDIR)/man3/&.3|') \
 		$(DESTDIR)$(INCLUDEDIR)/linux/p2pmem.h $(DESTDIR)$(BASHCOMPDIR)/p2pmem \
 		$(DESTDIR)$(ZSHCOMPDIR)/_p2pmem
 	$(if $(DESTDIR),,ldconfig)

@@ -25,6 +25,15 @@ grep -q "^libdir=/usr/lib/x86_64-linux-gnu$" "$lib/pkgconfig/libp2pmem.pc" || fa
 head -1 "$stage/usr/share/man/man1/p2pmem.1" | grep -q "\"p2pmem $v\"" || fail "p2pmem.1 does not carry version $v"
 "$stage/usr/bin/p2pmem" --version | grep -qx "p2pmem $v" || fail "the installed command is not version $v"
 
+# A manual page for every public function (a link to its group's page).
+for fn in $(grep -oE '\bp2pmem_[a-z0-9_]+\(' "$top/include/p2pmem.h" | tr -d '(' | sort -u); do
+	[ -f "$stage/usr/share/man/man3/$fn.3" ] || fail "no man page for $fn (add it to man/man3-links)"
+done
+for page in "$stage"/usr/share/man/man3/p2pmem_*.3; do
+	target=$(sed -n 's|^\.so man3/||p' "$page")
+	[ -z "$target" ] || [ -f "$stage/usr/share/man/man3/$target" ] || fail "$page links to a missing $target"
+done
+
 cat >"$stage/prog.c" <<'C'
 #include <stdio.h>
 #include <p2pmem.h>
