@@ -120,9 +120,17 @@ check:
 bench: all
 	bench/run
 
-demo: deps
+# The host's apt sources, /boot and kernel packages are compared before
+# and after: the demo may install build tools, never a kernel.
+demo:
+	@mkdir -p $(B) && scripts/host-state >$(B)/host-state.demo
+	@scripts/install-deps
 	$(MAKE) all
 	rig/rig demo
+	@scripts/host-state | diff -u $(B)/host-state.demo - >$(B)/host-state.demo.diff || \
+		{ echo "make demo changed the host's apt sources, /boot or kernel packages:" >&2; \
+		  cat $(B)/host-state.demo.diff >&2; exit 1; }
+	@echo "make demo: the host's apt sources, /boot and kernel packages are unchanged"
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
