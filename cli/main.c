@@ -232,8 +232,9 @@ static int cmd_help(struct cli_opts *o, int argc, char **argv)
 		fflush(stdout);
 		if (argc == 2 && system(probe) == 0)
 			execlp("man", "man", "1", page, (char *)NULL);
-		execlp("man", "man", "1", "p2pmem", (char *)NULL);
-		/* no man: the usage below */
+		if (system("man -w 1 p2pmem >/dev/null 2>&1") == 0)
+			execlp("man", "man", "1", "p2pmem", (char *)NULL);
+		/* no man, or the manual is not installed: the usage below */
 	}
 	if (argc < 2) {
 		usage(stdout);
