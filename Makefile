@@ -44,7 +44,7 @@ LIB_LIBS   := $(URING_LIBS)
 
 LIB_SRCS   := $(wildcard lib/*.c)
 LIB_OBJS   := $(LIB_SRCS:%.c=$(B)/%.o)
-CLI_SRCS   := $(wildcard cli/*.c) bench/sync_copy.c bench/dd_copy.c
+CLI_SRCS   := $(wildcard cli/*.c) bench/sync_copy.c bench/dd_copy.c bench/fio_copy.c
 CLI_OBJS   := $(CLI_SRCS:%.c=$(B)/%.o)
 TEST_SRCS  := $(wildcard tests/unit/*.c)
 TEST_BINS  := $(TEST_SRCS:%.c=$(B)/%)

@@ -23,13 +23,15 @@
 #include "cli.h"
 #include "output.h"
 #include "dd_copy.h"
+#include "fio_copy.h"
 #include "sync_copy.h"
 
 static const char bench_usage[] =
 	"usage: p2pmem bench [OPTIONS] SRC DST\n"
 	"Compare, on SRC -> DST (the DST range is overwritten): the copy engine\n"
 	"through p2p memory, the same through host memory, and a synchronous\n"
-	"pread/pwrite loop through one p2p buffer, and dd with O_DIRECT; then pool\n"
+	"pread/pwrite loop through one p2p buffer, dd with O_DIRECT, and fio (where\n"
+	"installed) reading SRC and writing DST at once; then pool\n"
 	"allocation against\n"
 	"one mapping per buffer. When SRC and DST are ranges of one NVMe\n"
 	"namespace that supports Copy, device copy (inside the drive) too.\n"
@@ -236,6 +238,16 @@ static bool device_copy_applies(struct p2pmem_ctx *ctx, const char *src, const c
 	return ok;
 }
 
+static void run_fio(const char *src, const char *dst, const struct bench_args *a,
+		    struct result *r)
+{
+	double wall, cpu;
+
+	if (bench_fio_copy(src, dst, a->length, r->bs, (unsigned int)r->qd, &wall, &cpu, r->error,
+			   sizeof(r->error)) == 0)
+		set_rate(r, a->length, wall, cpu);
+}
+
 static void run_dd(const char *src, const char *dst, const struct bench_args *a,
 		   struct result *r)
 {
@@ -245,7 +257,7 @@ static void run_dd(const char *src, const char *dst, const struct bench_args *a,
 		set_rate(r, a->length, wall, cpu);
 }
 
-enum engine { ENGINE_DEVICE, ENGINE_SYNC, ENGINE_DD };
+enum engine { ENGINE_DEVICE, ENGINE_SYNC, ENGINE_DD, ENGINE_FIO };
 
 /*
  * One engine a.repeat times: the medians, like the p2p / host-bounce
@@ -265,6 +277,8 @@ static void run_repeated(struct p2pmem_ctx *ctx, const char *src, const char *ds
 			run_engine(ctx, src, dst, a, NULL, P2PMEM_COPY_DEVICE_ONLY, &one);
 		else if (e == ENGINE_SYNC)
 			run_sync(src, dst, a, pool, &one);
+		else if (e == ENGINE_FIO)
+			run_fio(src, dst, a, &one);
 		else
 			run_dd(src, dst, a, &one);
 		if (one.error[0]) {
@@ -318,6 +332,15 @@ static size_t ratios(const struct result *res, size_t n, const struct bench_args
 		if (x > 0 && y > 0) {
 			snprintf(out[k].what, sizeof(out[k].what), "host-bounce QD1 / dd, %s", bs);
 			out[k++].value = x / y;
+		}
+		for (size_t j = 0; j < a->nqd; j++) {
+			x = best_rate(res, n, "host-bounce", a->bs[i], a->qd[j]);
+			y = best_rate(res, n, "fio", a->bs[i], a->qd[j]);
+			if (x > 0 && y > 0) {
+				snprintf(out[k].what, sizeof(out[k].what), "host-bounce / fio, %s QD%llu", bs,
+					 (unsigned long long)a->qd[j]);
+				out[k++].value = x / y;
+			}
 		}
 		x = best_rate(res, n, "p2p", a->bs[i], 0);
 		y = best_rate(res, n, "sync-loop", a->bs[i], 1);
@@ -400,7 +423,8 @@ int cmd_bench(struct cli_opts *o, int argc, char **argv)
 	const char *src, *dst, *where = "";
 	char alloc_err[256] = "";
 	double pool_us = -1, mmap_us = -1;
-	struct ratio ratio[2 * MAX_LIST + 1];
+	bool fio = bench_fio_available();
+	struct ratio ratio[MAX_LIST * (MAX_LIST + 2) + 1];	/* see ratios() */
 	size_t nratio = 0;
 	size_t i, j, n = 0;
 	int ret;
@@ -440,7 +464,7 @@ int cmd_bench(struct cli_opts *o, int argc, char **argv)
 	}
 	where = p2pmem_pool_describe(sync_pool);
 
-	res = calloc(a.nbs * (2 * a.nqd + 2) + a.nqd, sizeof(*res));
+	res = calloc(a.nbs * (3 * a.nqd + 2) + a.nqd, sizeof(*res));
 	if (!res)
 		goto out_free;
 	/* Warm up both paths (first touches of memory and caches), unreported. */
@@ -460,6 +484,10 @@ int cmd_bench(struct cli_opts *o, int argc, char **argv)
 			res[n + 1] = (struct result){ .engine = "host-bounce", .bs = a.bs[i], .qd = a.qd[j] };
 			run_pair(ctx, src, dst, &a, po.provider, &res[n]);
 			n += 2;
+			if (fio) {
+				res[n] = (struct result){ .engine = "fio", .bs = a.bs[i], .qd = a.qd[j] };
+				run_repeated(ctx, src, dst, &a, ENGINE_FIO, NULL, &res[n++]);
+			}
 		}
 		res[n] = (struct result){ .engine = "sync-loop", .bs = a.bs[i], .qd = 1 };
 		run_repeated(ctx, src, dst, &a, ENGINE_SYNC, sync_pool, &res[n++]);
@@ -533,6 +561,8 @@ int cmd_bench(struct cli_opts *o, int argc, char **argv)
 		}
 		for (i = 0; i < nratio; i++)
 			printf("ratio %-36s %6.2fx\n", ratio[i].what, ratio[i].value);
+		if (!fio)
+			printf("fio: not installed, so no fio rows (apt-get install fio)\n");
 		if (pool_us >= 0 && mmap_us >= 0)
 			printf("allocation of 64 KiB: pool %.2f us, one mapping each %.2f us (%.0fx)\n",
 			       pool_us, mmap_us, pool_us > 0 ? mmap_us / pool_us : 0);

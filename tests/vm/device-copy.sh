@@ -112,7 +112,7 @@ p2pmem copy --via device --length 4M "$na" "$nb" >/tmp/ab.out 2>&1
 # 6. bench: device copy next to p2p and host bounce, on the same drive.
 p2pmem bench -o json --length 8M --bs 1M --qd 4 --repeat 1 --allocs 10 "${na}p1" "${na}p2" >/tmp/bench.json ||
 	{ cat /tmp/bench.json; fail "bench on ${na}p1 -> ${na}p2: exit $?"; }
-for e in device-copy p2p host-bounce sync-loop dd; do
+for e in device-copy p2p host-bounce sync-loop dd fio; do
 	grep -q "\"engine\": \"$e\"" /tmp/bench.json || fail "bench has no $e row"
 done
 p2pmem bench --length 8M --bs 1M --qd 1,4 --repeat 1 --allocs 10 "${na}p1" "${na}p2"
