@@ -68,9 +68,10 @@ int bench_fio_copy(const char *src, const char *dst, uint64_t len, uint64_t bs, 
 	/*
 	 * As fio is run for its best: no per-I/O clock reads (gtod_reduce;
 	 * under emulation a clock read is costly), registered buffers and
-	 * files, as the engine registers its buffers.
+	 * files, as the engine registers its buffers; jobs as threads, as the
+	 * engine is one process (and kernels without SysV IPC have no shm).
 	 */
-	char *argv[] = { "fio", "--output-format=json", "--ioengine=io_uring", "--direct=1",
+	char *argv[] = { "fio", "--output-format=json", "--thread", "--ioengine=io_uring", "--direct=1",
 			 "--gtod_reduce=1", "--fixedbufs=1", "--registerfiles=1",
 			 a_bs, a_qd, a_size, "--name=read", a_src, "--rw=read",
 			 "--name=write", a_dst, "--rw=write", "--end_fsync=1", NULL };
@@ -97,7 +98,7 @@ int bench_fio_copy(const char *src, const char *dst, uint64_t len, uint64_t bs, 
 	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDERR_FILENO);	/* its reasons */
 	getrusage(RUSAGE_CHILDREN, &r0);
 	ret = posix_spawnp(&pid, "fio", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -125,7 +126,12 @@ int bench_fio_copy(const char *src, const char *dst, uint64_t len, uint64_t bs, 
 	getrusage(RUSAGE_CHILDREN, &r1);
 	ret = -EIO;
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		snprintf(err, errlen, "fio failed (status %d) on %s -> %s", status, src, dst);
+		char *nl = strchr(out, '\n');
+
+		if (nl)
+			*nl = '\0';
+		snprintf(err, errlen, "fio failed (exit %d) on %s -> %s: %s", WEXITSTATUS(status), src,
+			 dst, out);
 		goto out_free;
 	}
 	/* fio may print notes before the JSON document */
