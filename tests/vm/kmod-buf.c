@@ -182,6 +182,20 @@ static void *map_buf(int fd, size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* Open the node, declare the clients, map @size: the mapping (its file in
+ * *@fdp), or NULL (said why). */
+static void *map_declared(int *fdp)
+{
+	void *p;
+
+	*fdp = open_declared();
+	if (*fdp < 0 || !(p = map_buf(*fdp, size))) {
+		say("FAIL: open/declare/mmap %s: %s\n", dev, strerror(*fdp < 0 ? -*fdp : errno));
+		return NULL;
+	}
+	return p;
+}
+
 /* The provider's range from sysfs (0x...-0x...), by the device name. */
 static int provider_range(uint64_t *lo, uint64_t *hi)
 {
@@ -552,11 +566,9 @@ static int cmd_dio_read(const char *src, const char *want_s)
 		say("FAIL: open %s: %s\n", src, strerror(errno));
 		return 1;
 	}
-	fd = open_declared();
-	if (fd < 0 || !(p = map_buf(fd, size))) {
-		say("FAIL: open/declare/mmap %s: %s\n", dev, strerror(fd < 0 ? -fd : errno));
+	p = map_declared(&fd);
+	if (!p)
 		return 1;
-	}
 	host = aligned_alloc(PAGE, chunk);
 	if (!host)
 		return 1;
@@ -641,11 +653,9 @@ static int cmd_dio_loop(const char *src)
 		say("FAIL: open %s: %s\n", src, strerror(errno));
 		return 1;
 	}
-	fd = open_declared();
-	if (fd < 0 || !(p = map_buf(fd, size))) {
-		say("FAIL: open/declare/mmap %s: %s\n", dev, strerror(fd < 0 ? -fd : errno));
+	p = map_declared(&fd);
+	if (!p)
 		return 1;
-	}
 	signal(SIGBUS, on_sigbus);
 	if (sigsetjmp(jb, 1)) {
 		say("SIGBUS after %ld reads\n", loops);
