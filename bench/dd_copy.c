@@ -16,15 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child_cpu.h"
 #include "dd_copy.h"
 
 extern char **environ;
-
-static double rusage_seconds(const struct rusage *ru)
-{
-	return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6 +
-	       (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
-}
 
 /**
  * bench_dd_copy() - run `dd` copying @len bytes of @src to @dst in blocks of
@@ -76,6 +71,6 @@ int bench_dd_copy(const char *src, const char *dst, uint64_t len, uint64_t bs,
 		return -EIO;
 	}
 	*wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	*cpu = rusage_seconds(&r1) - rusage_seconds(&r0);
+	*cpu = bench_rusage_seconds(&r1) - bench_rusage_seconds(&r0);
 	return 0;
 }

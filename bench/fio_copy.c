@@ -19,6 +19,7 @@
 
 #include <json-c/json.h>
 
+#include "child_cpu.h"
 #include "fio_copy.h"
 
 extern char **environ;
@@ -37,12 +38,6 @@ bool bench_fio_available(void)
 	}
 	free(dirs);
 	return found;
-}
-
-static double rusage_seconds(const struct rusage *ru)
-{
-	return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6 +
-	       (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
 }
 
 /* The runtime in ms of job @i's @dir ("read"/"write") from fio's JSON. */
@@ -142,7 +137,7 @@ int bench_fio_copy(const char *src, const char *dst, uint64_t len, uint64_t bs, 
 		goto out_free;
 	}
 	*seconds = (double)(rd > wr ? rd : wr) / 1000.0;
-	*cpu = rusage_seconds(&r1) - rusage_seconds(&r0);
+	*cpu = bench_rusage_seconds(&r1) - bench_rusage_seconds(&r0);
 	ret = 0;
 out_free:
 	json_object_put(root);

@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "output.h"
+#include "child_cpu.h"
 #include "dd_copy.h"
 #include "fio_copy.h"
 #include "sync_copy.h"
@@ -121,8 +122,7 @@ static double cpu_seconds(void)
 	struct rusage ru;
 
 	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	return bench_rusage_seconds(&ru);
 }
 
 static void set_rate(struct result *r, uint64_t bytes, double wall, double cpu)
