@@ -26,6 +26,9 @@ static int kmod_scan(struct p2pmem_ctx *ctx)
 	DIR *dir;
 	int ret = 0;
 
+	if (ctx->kmod_scanned)
+		return 0;
+	ctx->kmod_scanned = true;
 	classdir = p2pmem_path(ctx, "class/p2pmem");
 	if (!classdir)
 		return -ENOMEM;
@@ -65,6 +68,16 @@ static int kmod_scan(struct p2pmem_ctx *ctx)
 	closedir(dir);
 	free(classdir);
 	return ret;
+}
+
+/*
+ * Which function a /dev/p2pmemN serves is known only from its class
+ * directory; p2pmem.ko serves a handful at most, so asking about one
+ * function reads them all, once.
+ */
+static int kmod_probe(struct p2pmem_pci_dev *dev)
+{
+	return kmod_scan(dev->ctx);
 }
 
 /* Open the provider's device node, named after its class device. */
@@ -120,6 +133,7 @@ static int kmod_map(struct p2pmem_provider *prov,
 const struct p2pmem_backend_ops p2pmem_backend_kmod = {
 	.name = "kmod",
 	.scan = kmod_scan,
+	.probe = kmod_probe,
 	.map = kmod_map,
 	.watch = kmod_open,	/* any open file polls EPOLLHUP once revoked */
 };

@@ -109,12 +109,6 @@ int p2pmem_ctx_scan(struct p2pmem_ctx *ctx)
 	ret = p2pmem_pci_scan(ctx);
 	if (ret)
 		goto err_reset;
-	ret = p2pmem_devnames_scan(ctx);
-	if (ret)
-		goto err_reset;
-	ret = p2pmem_providers_scan(ctx);
-	if (ret)
-		goto err_reset;
 	return 0;
 
 err_reset:

@@ -5,6 +5,12 @@
  * multipath NVMe subsystem (Debian's kernels enable NVME_MULTIPATH) lives
  * under /sys/devices/virtual/nvme-subsystem and reaches PCI only through
  * the subsystem's controllers.
+ *
+ * Naming one device resolves its path only (O(depth)). The names of every
+ * function (list's DEVICES column, topo) are mapped once, on first use,
+ * from the class directories: one readlink per entry, and the function
+ * found by the name of its directory in the link's target, so no function
+ * is read from sysfs just to be named.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -31,12 +37,55 @@ static bool is_ctrl_name(const char *s)
 }
 
 /*
+ * The function whose directory holds @path, by name only: the last path
+ * component that is the address of an indexed function. sysfs names a PCI
+ * function's directory by its address and nothing else that way.
+ */
+static struct p2pmem_pci_dev *function_of_path(const struct p2pmem_ctx *ctx,
+					       const char *path)
+{
+	const char *end = path + strlen(path);
+
+	while (end > path) {
+		const char *start = end;
+		char comp[64];
+		uint32_t dom;
+		uint8_t bus, devfn;
+
+		while (start > path && start[-1] != '/')
+			start--;
+		if ((size_t)(end - start) < sizeof(comp)) {
+			struct p2pmem_pci_dev *dev;
+
+			memcpy(comp, start, end - start);
+			comp[end - start] = '\0';
+			if (p2pmem_parse_bdf(comp, &dom, &bus, &devfn) == 0) {
+				dev = p2pmem_pci_index_find(ctx, dom, bus, devfn);
+				if (dev)
+					return dev;
+			}
+		}
+		end = start > path ? start - 1 : path;
+	}
+	return NULL;
+}
+
+/* Loaded and checked against its real directory, or by name only. */
+static struct p2pmem_pci_dev *function_at(const struct p2pmem_ctx *ctx,
+					  const char *path, bool by_name)
+{
+	return by_name ? function_of_path(ctx, path) :
+			 p2pmem_pci_dev_from_syspath(ctx, path);
+}
+
+/*
  * The functions behind a multipath namespace: those of the controllers
  * listed in its subsystem directory. Return how many distinct ones were
  * found (up to @max stored in @devs).
  */
 static size_t subsys_functions(const struct p2pmem_ctx *ctx, const char *nspath,
-			       struct p2pmem_pci_dev **devs, size_t max)
+			       struct p2pmem_pci_dev **devs, size_t max,
+			       bool by_name)
 {
 	char subsys[PATH_MAX], link[PATH_MAX];
 	size_t n = 0, i;
@@ -62,7 +111,7 @@ static size_t subsys_functions(const struct p2pmem_ctx *ctx, const char *nspath,
 		real = p2pmem_resolve_link(link);
 		if (!real)
 			continue;
-		dev = p2pmem_pci_dev_from_syspath(ctx, real);
+		dev = function_at(ctx, real, by_name);
 		free(real);
 		if (!dev)
 			continue;
@@ -86,15 +135,15 @@ static size_t subsys_functions(const struct p2pmem_ctx *ctx, const char *nspath,
  * Return: number of distinct functions (0: not PCI), up to MAX_PATHS stored
  */
 static size_t resolve_syspath(const struct p2pmem_ctx *ctx, const char *real,
-			      struct p2pmem_pci_dev **devs)
+			      struct p2pmem_pci_dev **devs, bool by_name)
 {
-	struct p2pmem_pci_dev *dev = p2pmem_pci_dev_from_syspath(ctx, real);
+	struct p2pmem_pci_dev *dev = function_at(ctx, real, by_name);
 
 	if (dev) {
 		devs[0] = dev;
 		return 1;
 	}
-	return subsys_functions(ctx, real, devs, MAX_PATHS);
+	return subsys_functions(ctx, real, devs, MAX_PATHS, by_name);
 }
 
 static int devname_add(struct p2pmem_pci_dev *dev, const char *name)
@@ -116,9 +165,43 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+struct class_entry {
+	char *name;
+	char *real;
+};
+
+static int entry_real_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct class_entry *)a)->real,
+		      ((const struct class_entry *)b)->real);
+}
+
+/* Is @real directly inside the directory of another entry (a partition)? */
+static bool inside_entry(const struct class_entry *e, size_t n, const char *real)
+{
+	struct class_entry key;
+	char parent[PATH_MAX];
+	char *slash;
+
+	snprintf(parent, sizeof(parent), "%s", real);
+	slash = strrchr(parent, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	key.real = parent;
+	return bsearch(&key, e, n, sizeof(*e), entry_real_cmp) != NULL;
+}
+
+/*
+ * Map every name of a class to its function(s). Partitions belong to their
+ * disk (the kernel puts a partition's directory inside the disk's), so
+ * only whole disks are listed.
+ */
 static int scan_class(struct p2pmem_ctx *ctx, const char *class)
 {
 	struct p2pmem_pci_dev *devs[MAX_PATHS];
+	struct class_entry *e = NULL;
+	size_t n = 0, cap = 0, i, j, k;
 	struct dirent *de;
 	char *dirpath;
 	DIR *dir;
@@ -133,55 +216,79 @@ static int scan_class(struct p2pmem_ctx *ctx, const char *class)
 		return 0;	/* no such class on this system: nothing to map */
 	}
 	while ((de = readdir(dir)) != NULL && !ret) {
-		char link[PATH_MAX], part[PATH_MAX];
-		struct stat st;
-		size_t n, i;
+		char link[PATH_MAX];
 		char *real;
 
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(link, sizeof(link), "%s/%s", dirpath, de->d_name);
-		/* Partitions belong to their disk; list whole disks only. */
-		snprintf(part, sizeof(part), "%s/partition", link);
-		if (stat(part, &st) == 0)
-			continue;
 		real = p2pmem_resolve_link(link);
 		if (!real)
 			continue;
-		n = resolve_syspath(ctx, real, devs);
-		free(real);
-		for (i = 0; i < n && i < MAX_PATHS && !ret; i++)
-			ret = devname_add(devs[i], de->d_name);
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 64;
+			struct class_entry *ne = realloc(e, ncap * sizeof(*e));
+
+			if (!ne) {
+				free(real);
+				ret = -ENOMEM;
+				break;
+			}
+			e = ne;
+			cap = ncap;
+		}
+		e[n].real = real;
+		e[n].name = strdup(de->d_name);
+		if (!e[n++].name)
+			ret = -ENOMEM;
 	}
 	closedir(dir);
 	free(dirpath);
+	if (n)
+		qsort(e, n, sizeof(*e), entry_real_cmp);
+	for (i = 0; i < n && !ret; i++) {
+		if (inside_entry(e, n, e[i].real))
+			continue;
+		k = resolve_syspath(ctx, e[i].real, devs, true);
+		for (j = 0; j < k && j < MAX_PATHS && !ret; j++)
+			ret = devname_add(devs[j], e[i].name);
+	}
+	for (i = 0; i < n; i++) {
+		free(e[i].name);
+		free(e[i].real);
+	}
+	free(e);
 	return ret;
 }
 
-int p2pmem_devnames_scan(struct p2pmem_ctx *ctx)
+/**
+ * p2pmem_devnames_load() - map block devices and NVMe controllers to their
+ * functions, once, when the first name is asked for
+ *
+ * Out of memory leaves names missing: a display detail, not worth failing
+ * the accessor that cannot return an error.
+ */
+void p2pmem_devnames_load(const struct p2pmem_ctx *cctx)
 {
+	struct p2pmem_ctx *ctx = (struct p2pmem_ctx *)cctx;
 	size_t i;
-	int ret;
 
-	ret = scan_class(ctx, "block");
-	if (!ret)
-		ret = scan_class(ctx, "nvme");
-	if (ret) {
-		p2pmem_set_error(ctx, "out of memory while mapping block devices");
-		return ret;
-	}
+	if (ctx->devnames_loaded)
+		return;
+	ctx->devnames_loaded = true;
+	if (scan_class(ctx, "block") == 0)
+		scan_class(ctx, "nvme");
 	for (i = 0; i < ctx->ndevs; i++)
 		if (ctx->devs[i]->ndevnames > 1)
 			qsort(ctx->devs[i]->devnames, ctx->devs[i]->ndevnames,
 			      sizeof(char *), name_cmp);
-	return 0;
 }
 
 static int resolve_real(struct p2pmem_ctx *ctx, const char *name,
 			const char *real, struct p2pmem_pci_dev **devp)
 {
 	struct p2pmem_pci_dev *devs[MAX_PATHS];
-	size_t n = resolve_syspath(ctx, real, devs);
+	size_t n = resolve_syspath(ctx, real, devs, false);
 
 	if (n == 1) {
 		*devp = devs[0];

@@ -429,6 +429,12 @@ int p2pmem_distance(struct p2pmem_ctx *ctx, struct p2pmem_pci_dev *provider,
 		p2pmem_set_error(ctx, "a distance needs a provider and at least one client");
 		return -EINVAL;
 	}
+	/* Both ends' paths up to their host bridges, read now if not yet. */
+	if (p2pmem_pci_dev_link(provider))
+		return -ENOMEM;
+	for (i = 0; i < nclients; i++)
+		if (p2pmem_pci_dev_link(clients[i]))
+			return -ENOMEM;
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -442,8 +448,8 @@ int p2pmem_distance(struct p2pmem_ctx *ctx, struct p2pmem_pci_dev *provider,
 	for (i = 0; i < nclients; i++) {
 		v->cv[i].client = clients[i];
 		ret = calc_one(v, &v->cv[i]);
-		if (!ret && provider->provider &&
-		    provider->provider->backend == &p2pmem_backend_kmod)
+		if (!ret && p2pmem_provider_of(provider) &&
+		    p2pmem_provider_of(provider)->backend == &p2pmem_backend_kmod)
 			kmod_fence(v, &v->cv[i]);
 		if (ret == -E2BIG)
 			p2pmem_set_error(ctx, "PCI hierarchy deeper than %d levels between %s and %s: the sysfs tree is corrupt",
@@ -516,8 +522,8 @@ static int rank_cmp(const void *pa, const void *pb)
 	const struct p2pmem_verdict *a = *(struct p2pmem_verdict *const *)pa;
 	const struct p2pmem_verdict *b = *(struct p2pmem_verdict *const *)pb;
 	const struct p2pmem_pci_dev *da = a->provider, *db = b->provider;
-	uint64_t fa = da->provider ? da->provider->available : 0;
-	uint64_t fb = db->provider ? db->provider->available : 0;
+	uint64_t fa = p2pmem_provider_of(da) ? da->provider->available : 0;
+	uint64_t fb = p2pmem_provider_of(db) ? db->provider->available : 0;
 
 	if (usable(a) != usable(b))
 		return usable(a) ? -1 : 1;
@@ -577,6 +583,7 @@ int p2pmem_find_best_provider(struct p2pmem_ctx *ctx,
 		p2pmem_set_error(ctx, "finding a provider needs at least one client");
 		return -EINVAL;
 	}
+	p2pmem_providers_load(ctx);
 	ranking = calloc(ctx->nproviders ? ctx->nproviders : 1, sizeof(*ranking));
 	if (!ranking)
 		return -ENOMEM;

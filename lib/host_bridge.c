@@ -41,7 +41,7 @@ static const struct host_bridge_whitelist_entry {
  */
 struct p2pmem_pci_dev *p2pmem_host_bridge_dev(const struct p2pmem_host_bridge *hb)
 {
-	struct p2pmem_pci_dev *root = hb->first_child;
+	struct p2pmem_pci_dev *root = p2pmem_host_bridge_root_dev(hb);
 
 	if (!root)
 		return NULL;

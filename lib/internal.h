@@ -22,9 +22,20 @@ struct p2pmem_host_bridge {
 	struct p2pmem_host_bridge *next;
 };
 
+/* How much of a function has been read from sysfs (see pci_scan.c). */
+enum p2pmem_dev_state {
+	P2PMEM_DEV_INDEXED,	/* listed in bus/pci/devices, not read yet */
+	P2PMEM_DEV_LOADING,
+	P2PMEM_DEV_LOADED,
+	P2PMEM_DEV_ABSENT,	/* its link could not be read */
+};
+
 struct p2pmem_pci_dev {
 	struct p2pmem_ctx *ctx;
-	char bdf[P2PMEM_BDF_LEN];
+	enum p2pmem_dev_state state;
+	char entry[32];			/* its name in bus/pci/devices */
+	uint64_t key;			/* index order: domain, bus, devfn */
+	char bdf[P2PMEM_BDF_LEN];	/* once loaded */
 	uint32_t domain;
 	uint8_t bus;
 	uint8_t devfn;
@@ -37,8 +48,8 @@ struct p2pmem_pci_dev {
 	bool cfg_ext_loaded;		/* extended config space read (lazily) */
 
 	struct p2pmem_pci_dev *parent;		/* upstream bridge, or NULL */
-	struct p2pmem_host_bridge *host_bridge;
-	struct p2pmem_pci_dev *first_child;	/* BDF order */
+	struct p2pmem_host_bridge *host_bridge;	/* NULL until linked */
+	struct p2pmem_pci_dev *first_child;	/* BDF order; once tree_loaded */
 	struct p2pmem_pci_dev *next_sibling;
 	struct p2pmem_pci_dev *next;		/* all functions, BDF order */
 
@@ -48,7 +59,8 @@ struct p2pmem_pci_dev {
 
 	char **devnames;
 	size_t ndevnames;
-	struct p2pmem_provider *provider;
+	struct p2pmem_provider *provider;	/* see p2pmem_provider_of() */
+	bool provider_probed;		/* every backend asked about it */
 };
 
 struct p2pmem_provider {
@@ -67,6 +79,8 @@ struct p2pmem_provider {
  * struct p2pmem_backend_ops - one way the system publishes p2p memory
  * @name: "upstream", "kmod"
  * @scan: find this backend's providers; call p2pmem_provider_add() for each
+ * @probe: the same for one function (and possibly others, if that is what
+ *	it costs to know about this one)
  * @map: map @len bytes of fresh, zeroed memory of @prov for @clients
  *	(MAP_SHARED; munmap() frees it); sets the context error on failure
  * @watch: optional: a new file descriptor that polls EPOLLHUP once the
@@ -76,6 +90,7 @@ struct p2pmem_provider {
 struct p2pmem_backend_ops {
 	const char *name;
 	int (*scan)(struct p2pmem_ctx *ctx);
+	int (*probe)(struct p2pmem_pci_dev *dev);
 	int (*map)(struct p2pmem_provider *prov,
 		   struct p2pmem_pci_dev *const *clients, size_t nclients,
 		   size_t len, void **addrp);
@@ -92,8 +107,14 @@ struct p2pmem_ctx {
 	bool cpu_supports_p2p;
 	char cpu_desc[64];
 
+	struct p2pmem_pci_dev *slab;	/* every function listed, in index order */
+	size_t nslab;
 	struct p2pmem_pci_dev **devs;	/* sorted by (domain, bus, devfn) */
 	size_t ndevs;
+	bool tree_loaded;		/* every function read, child lists linked */
+	bool devnames_loaded;		/* block and NVMe names mapped */
+	bool providers_loaded;		/* every backend scanned */
+	bool kmod_scanned;		/* class/p2pmem read */
 	struct p2pmem_host_bridge *host_bridges;
 	struct p2pmem_provider *providers;
 	size_t nproviders;
@@ -133,16 +154,23 @@ void p2pmem_pci_free(struct p2pmem_ctx *ctx);
 struct p2pmem_pci_dev *p2pmem_pci_lookup(const struct p2pmem_ctx *ctx,
 					 uint32_t domain, uint8_t bus,
 					 uint8_t devfn);
+struct p2pmem_pci_dev *p2pmem_pci_index_find(const struct p2pmem_ctx *ctx,
+					     uint32_t domain, uint8_t bus,
+					     uint8_t devfn);
 struct p2pmem_pci_dev *p2pmem_pci_dev_from_syspath(const struct p2pmem_ctx *ctx,
 						   const char *path);
+void p2pmem_pci_load_tree(const struct p2pmem_ctx *ctx);
+int p2pmem_pci_dev_link(const struct p2pmem_pci_dev *dev);
+struct p2pmem_pci_dev *p2pmem_host_bridge_root_dev(const struct p2pmem_host_bridge *hb);
 
 void p2pmem_pci_dev_load_ext(const struct p2pmem_pci_dev *dev);
 
 /* devnames.c */
-int p2pmem_devnames_scan(struct p2pmem_ctx *ctx);
+void p2pmem_devnames_load(const struct p2pmem_ctx *ctx);
 
 /* provider.c */
-int p2pmem_providers_scan(struct p2pmem_ctx *ctx);
+void p2pmem_providers_load(const struct p2pmem_ctx *ctx);
+struct p2pmem_provider *p2pmem_provider_of(const struct p2pmem_pci_dev *dev);
 void p2pmem_providers_free(struct p2pmem_ctx *ctx);
 int p2pmem_provider_add(struct p2pmem_ctx *ctx, struct p2pmem_pci_dev *dev,
 			const struct p2pmem_backend_ops *backend,

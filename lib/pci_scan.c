@@ -3,8 +3,15 @@
  * The PCI tree as sysfs shows it. Like pciutils, the parent of a function
  * is the directory above it (realpath of <dev>/..): another function (the
  * upstream bridge) or a host bridge ("pci0000:00"). Functions are kept in
- * one array sorted by (domain, bus, devfn) so lookups are binary searches;
- * a 1,000-function fabric scans in a few milliseconds.
+ * one array sorted by (domain, bus, devfn) so lookups are binary searches.
+ *
+ * The scan itself reads one directory (bus/pci/devices) and nothing per
+ * function: a function's link, config space and attributes are read the
+ * first time it is looked up (a client, a provider, one of their
+ * ancestors). A question about two devices on a 10,000-function machine
+ * then reads a dozen functions, not 10,000 (each read costs several
+ * system calls, and config reads are bus cycles on real hardware). Only
+ * walking the whole tree (topo, iteration) loads every function.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -12,50 +19,78 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
 #define CFG_MAX 4096
 #define CFG_SCAN 256
 
-static int dev_cmp_key(uint32_t dom, uint8_t bus, uint8_t devfn,
-		       const struct p2pmem_pci_dev *d)
+/* (domain, bus, devfn) as one number, in the order of the index. */
+static uint64_t bdf_key(uint32_t dom, uint8_t bus, uint8_t devfn)
 {
-	if (dom != d->domain)
-		return dom < d->domain ? -1 : 1;
-	if (bus != d->bus)
-		return bus < d->bus ? -1 : 1;
-	if (devfn != d->devfn)
-		return devfn < d->devfn ? -1 : 1;
-	return 0;
+	return (uint64_t)dom << 16 | (uint64_t)bus << 8 | devfn;
 }
 
-static int dev_cmp(const void *a, const void *b)
-{
-	const struct p2pmem_pci_dev *da = *(struct p2pmem_pci_dev *const *)a;
-	const struct p2pmem_pci_dev *db = *(struct p2pmem_pci_dev *const *)b;
+/* What the scan keeps of a bus/pci/devices entry until it is sorted. */
+struct index_entry {
+	uint64_t key;
+	char name[32];
+};
 
-	return dev_cmp_key(da->domain, da->bus, da->devfn, db);
+static int entry_cmp(const void *a, const void *b)
+{
+	uint64_t ka = ((const struct index_entry *)a)->key;
+	uint64_t kb = ((const struct index_entry *)b)->key;
+
+	return ka < kb ? -1 : ka > kb;
 }
 
-struct p2pmem_pci_dev *p2pmem_pci_lookup(const struct p2pmem_ctx *ctx,
-					 uint32_t domain, uint8_t bus,
-					 uint8_t devfn)
+/* Index of the first function at or after (domain, bus, devfn). */
+static size_t index_lower_bound(const struct p2pmem_ctx *ctx, uint32_t domain,
+				uint8_t bus, uint8_t devfn)
 {
+	uint64_t key = bdf_key(domain, bus, devfn);
 	size_t lo = 0, hi = ctx->ndevs;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = dev_cmp_key(domain, bus, devfn, ctx->devs[mid]);
 
-		if (c == 0)
-			return ctx->devs[mid];
-		if (c < 0)
+		if (key <= ctx->devs[mid]->key)
 			hi = mid;
 		else
 			lo = mid + 1;
 	}
+	return lo;
+}
+
+/* The index entry of a function, loaded or not. */
+struct p2pmem_pci_dev *p2pmem_pci_index_find(const struct p2pmem_ctx *ctx,
+					     uint32_t domain, uint8_t bus,
+					     uint8_t devfn)
+{
+	size_t i = index_lower_bound(ctx, domain, bus, devfn);
+
+	if (i < ctx->ndevs && ctx->devs[i]->key == bdf_key(domain, bus, devfn))
+		return ctx->devs[i];
 	return NULL;
+}
+
+static int dev_load(struct p2pmem_pci_dev *dev);
+
+/**
+ * p2pmem_pci_lookup() - a function by address, read from sysfs on first use
+ *
+ * The context is const to callers; what is read is a cache of sysfs.
+ * Return: the function, or NULL when there is none (or it vanished).
+ */
+struct p2pmem_pci_dev *p2pmem_pci_lookup(const struct p2pmem_ctx *ctx,
+					 uint32_t domain, uint8_t bus,
+					 uint8_t devfn)
+{
+	struct p2pmem_pci_dev *dev = p2pmem_pci_index_find(ctx, domain, bus, devfn);
+
+	return dev && dev_load(dev) == 0 ? dev : NULL;
 }
 
 /**
@@ -86,7 +121,8 @@ struct p2pmem_pci_dev *p2pmem_pci_dev_from_syspath(const struct p2pmem_ctx *ctx,
 	return NULL;
 }
 
-static void dev_free(struct p2pmem_pci_dev *dev)
+/* What a function holds; the function itself lives in ctx->slab. */
+static void dev_release(struct p2pmem_pci_dev *dev)
 {
 	size_t i;
 
@@ -95,7 +131,6 @@ static void dev_free(struct p2pmem_pci_dev *dev)
 	free(dev->devnames);
 	free(dev->syspath);
 	free(dev->driver);
-	free(dev);
 }
 
 void p2pmem_pci_free(struct p2pmem_ctx *ctx)
@@ -103,8 +138,11 @@ void p2pmem_pci_free(struct p2pmem_ctx *ctx)
 	struct p2pmem_host_bridge *hb, *next;
 	size_t i;
 
-	for (i = 0; i < ctx->ndevs; i++)
-		dev_free(ctx->devs[i]);
+	for (i = 0; i < ctx->nslab; i++)
+		dev_release(&ctx->slab[i]);
+	free(ctx->slab);
+	ctx->slab = NULL;
+	ctx->nslab = 0;
 	free(ctx->devs);
 	ctx->devs = NULL;
 	ctx->ndevs = 0;
@@ -113,6 +151,8 @@ void p2pmem_pci_free(struct p2pmem_ctx *ctx)
 		free(hb);
 	}
 	ctx->host_bridges = NULL;
+	ctx->tree_loaded = false;
+	ctx->devnames_loaded = false;
 }
 
 /*
@@ -220,33 +260,16 @@ static void read_removable(struct p2pmem_pci_dev *dev)
 			 strcmp(val, "removable") == 0;
 }
 
-static struct p2pmem_pci_dev *dev_new(struct p2pmem_ctx *ctx, const char *devices,
-				      const char *name, uint32_t dom,
-				      uint8_t bus, uint8_t devfn)
+/* An index entry: the address only; dev_load() reads the rest. */
+static void dev_init(struct p2pmem_ctx *ctx, struct p2pmem_pci_dev *dev,
+		     const struct index_entry *e)
 {
-	struct p2pmem_pci_dev *dev = calloc(1, sizeof(*dev));
-	char link[PATH_MAX];
-
-	if (!dev)
-		return NULL;
 	dev->ctx = ctx;
-	dev->domain = dom;
-	dev->bus = bus;
-	dev->devfn = devfn;
-	snprintf(dev->bdf, sizeof(dev->bdf), "%04x:%02x:%02x.%x",
-		 dom, bus, devfn >> 3, devfn & 7);
-	snprintf(link, sizeof(link), "%s/%s", devices, name);
-	dev->syspath = p2pmem_resolve_link(link);
-	if (!dev->syspath) {
-		free(dev);
-		return NULL;
-	}
-	read_config(dev, CFG_SCAN);
-	read_ids(dev);
-	dev->driver = p2pmem_link_basename(dev->syspath, "driver");
-	read_iommu(dev);
-	read_removable(dev);
-	return dev;
+	dev->key = e->key;
+	dev->domain = (uint32_t)(e->key >> 16);
+	dev->bus = (uint8_t)(e->key >> 8);
+	dev->devfn = (uint8_t)e->key;
+	strcpy(dev->entry, e->name);
 }
 
 static struct p2pmem_host_bridge *host_bridge_get(struct p2pmem_ctx *ctx,
@@ -271,56 +294,163 @@ static struct p2pmem_host_bridge *host_bridge_get(struct p2pmem_ctx *ctx,
 }
 
 /*
- * Link every function to its upstream bridge or host bridge. Walking the
- * sorted array and appending keeps each child list in BDF order.
+ * The upstream bridge is the function whose directory holds this one; a
+ * function directly in "pci0000:00" hangs off that host bridge. A function
+ * below something else (a non-PCI parent) counts as below the host bridge
+ * named by that directory, as the kernel's walk would find no bridge.
  */
-static int link_tree(struct p2pmem_ctx *ctx)
+static int link_parent(struct p2pmem_pci_dev *dev)
 {
-	size_t i;
+	struct p2pmem_pci_dev *up = NULL;
+	char parent[PATH_MAX];
+	uint32_t dom;
+	uint8_t bus, devfn;
+	char *slash, *base;
 
+	snprintf(parent, sizeof(parent), "%s", dev->syspath);
+	slash = strrchr(parent, '/');
+	if (slash)
+		*slash = '\0';
+	slash = strrchr(parent, '/');
+	base = slash ? slash + 1 : parent;
+	if (p2pmem_parse_bdf(base, &dom, &bus, &devfn) == 0) {
+		up = p2pmem_pci_lookup(dev->ctx, dom, bus, devfn);
+		if (up && strcmp(up->syspath, parent) != 0)
+			up = NULL;
+	}
+	if (up && p2pmem_pci_dev_link(up))
+		return -ENOMEM;
+	dev->parent = up;
+	dev->host_bridge = up ? up->host_bridge : host_bridge_get(dev->ctx, base);
+	return dev->host_bridge ? 0 : -ENOMEM;
+}
+
+/**
+ * p2pmem_pci_dev_link() - find a function's upstream bridge and host
+ * bridge, and theirs, on first need (a list of providers needs none)
+ * Return: 0, or -ENOMEM
+ */
+int p2pmem_pci_dev_link(const struct p2pmem_pci_dev *cdev)
+{
+	struct p2pmem_pci_dev *dev = (struct p2pmem_pci_dev *)cdev;
+	int ret;
+
+	if (dev->host_bridge)
+		return 0;
+	ret = link_parent(dev);
+	if (ret)
+		p2pmem_set_error(dev->ctx, "out of memory while reading the PCI tree");
+	return ret;
+}
+
+/* Read a function from sysfs; its place in the tree waits for a need. */
+static int dev_load(struct p2pmem_pci_dev *dev)
+{
+	char link[PATH_MAX];
+
+	if (dev->state == P2PMEM_DEV_LOADED)
+		return 0;
+	if (dev->state != P2PMEM_DEV_INDEXED)
+		return -ENODEV;	/* gone, or a link loop back to itself */
+	dev->state = P2PMEM_DEV_LOADING;
+	snprintf(dev->bdf, sizeof(dev->bdf), "%04x:%02x:%02x.%x",
+		 dev->domain, dev->bus, dev->devfn >> 3, dev->devfn & 7);
+	snprintf(link, sizeof(link), "%s/bus/pci/devices/%s", dev->ctx->root,
+		 dev->entry);
+	dev->syspath = p2pmem_resolve_link(link);
+	if (!dev->syspath) {
+		dev->state = P2PMEM_DEV_ABSENT;
+		return -ENODEV;
+	}
+	read_config(dev, CFG_SCAN);
+	/* Unplugged since bus/pci/devices was listed: its directory is gone. */
+	if (dev->cfg.state == P2PMEM_CFG_UNREADABLE && access(dev->syspath, F_OK) != 0) {
+		dev->state = P2PMEM_DEV_ABSENT;
+		return -ENODEV;
+	}
+	read_ids(dev);
+	dev->driver = p2pmem_link_basename(dev->syspath, "driver");
+	read_iommu(dev);
+	read_removable(dev);
+	dev->state = P2PMEM_DEV_LOADED;
+	return 0;
+}
+
+/**
+ * p2pmem_pci_load_tree() - read every function and link the child lists
+ *
+ * For whoever walks the whole tree. Functions that cannot be read (a link
+ * that vanished since the directory was listed) leave the index. Walking
+ * the sorted array and appending keeps each child list in BDF order.
+ */
+void p2pmem_pci_load_tree(const struct p2pmem_ctx *cctx)
+{
+	struct p2pmem_ctx *ctx = (struct p2pmem_ctx *)cctx;
+	size_t i, n = 0;
+
+	if (ctx->tree_loaded)
+		return;
+	ctx->tree_loaded = true;
+	for (i = 0; i < ctx->ndevs; i++)
+		if (dev_load(ctx->devs[i]) == 0 && p2pmem_pci_dev_link(ctx->devs[i]))
+			ctx->devs[i]->state = P2PMEM_DEV_ABSENT;
+	for (i = 0; i < ctx->ndevs; i++) {
+		if (ctx->devs[i]->state == P2PMEM_DEV_LOADED)
+			ctx->devs[n++] = ctx->devs[i];
+	}
+	ctx->ndevs = n;
 	for (i = 0; i < ctx->ndevs; i++) {
 		struct p2pmem_pci_dev *dev = ctx->devs[i];
 		struct p2pmem_pci_dev **tail;
-		char parent[PATH_MAX];
-		char *slash;
 
 		dev->next = i + 1 < ctx->ndevs ? ctx->devs[i + 1] : NULL;
-		snprintf(parent, sizeof(parent), "%s", dev->syspath);
-		slash = strrchr(parent, '/');
-		if (slash)
-			*slash = '\0';
-		dev->parent = p2pmem_pci_dev_from_syspath(ctx, parent);
-		if (dev->parent && strcmp(dev->parent->syspath, parent) != 0)
-			dev->parent = NULL;	/* not directly below a function */
-		if (dev->parent) {
-			dev->host_bridge = NULL;	/* set below, from the root */
-			tail = &dev->parent->first_child;
-		} else {
-			slash = strrchr(parent, '/');
-			dev->host_bridge = host_bridge_get(ctx, slash ? slash + 1 : parent);
-			if (!dev->host_bridge)
-				return -ENOMEM;
-			tail = &dev->host_bridge->first_child;
-		}
+		tail = dev->parent ? &dev->parent->first_child :
+				     &dev->host_bridge->first_child;
 		while (*tail)
 			tail = &(*tail)->next_sibling;
 		*tail = dev;
 	}
-	/* Parents sort before children only by luck: resolve roots now. */
-	for (i = 0; i < ctx->ndevs; i++) {
-		struct p2pmem_pci_dev *root = ctx->devs[i];
-
-		while (root->parent)
-			root = root->parent;
-		ctx->devs[i]->host_bridge = root->host_bridge;
-	}
-	return 0;
 }
 
+/**
+ * p2pmem_host_bridge_root_dev() - the first function on a host bridge's bus
+ *
+ * "pciDDDD:BB" is the root bus DDDD:BB, so its first function is found
+ * without reading the rest of the tree.
+ */
+struct p2pmem_pci_dev *p2pmem_host_bridge_root_dev(const struct p2pmem_host_bridge *hb)
+{
+	const struct p2pmem_ctx *ctx = hb->ctx;
+	unsigned int dom, bus;
+	char tail;
+	size_t i;
+
+	if (!ctx->tree_loaded &&
+	    sscanf(hb->name, "pci%x:%x%c", &dom, &bus, &tail) == 2 && bus <= 0xff) {
+		for (i = index_lower_bound(ctx, dom, bus, 0); i < ctx->ndevs; i++) {
+			struct p2pmem_pci_dev *dev = ctx->devs[i];
+
+			if (dev->domain != dom || dev->bus != bus)
+				break;
+			if (dev_load(dev) == 0 && p2pmem_pci_dev_link(dev) == 0 &&
+			    !dev->parent && dev->host_bridge == hb)
+				return dev;
+		}
+	}
+	p2pmem_pci_load_tree(ctx);
+	return hb->first_child;
+}
+
+/*
+ * One directory read. Entries are sorted as small records and the
+ * functions then laid out in one array in that order: a 10,000-function
+ * index costs a few milliseconds, not 10,000 allocations and a sort
+ * through pointers.
+ */
 int p2pmem_pci_scan(struct p2pmem_ctx *ctx)
 {
-	struct p2pmem_pci_dev **devs = NULL;
-	size_t ndevs = 0, cap = 0;
+	struct index_entry *e = NULL;
+	size_t n = 0, cap = 0, i;
 	struct dirent *de;
 	char *devices;
 	DIR *dir;
@@ -338,48 +468,55 @@ int p2pmem_pci_scan(struct p2pmem_ctx *ctx)
 		return ret;
 	}
 	while ((de = readdir(dir)) != NULL) {
-		struct p2pmem_pci_dev *dev;
 		uint32_t dom;
 		uint8_t bus, devfn;
 
-		if (p2pmem_parse_bdf(de->d_name, &dom, &bus, &devfn))
+		if (p2pmem_parse_bdf(de->d_name, &dom, &bus, &devfn) ||
+		    strlen(de->d_name) >= sizeof(e->name))
 			continue;	/* ".", "..", and anything not a BDF */
-		if (ndevs == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct p2pmem_pci_dev **n = realloc(devs, ncap * sizeof(*n));
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			struct index_entry *ne = realloc(e, ncap * sizeof(*e));
 
-			if (!n) {
+			if (!ne) {
 				ret = -ENOMEM;
 				break;
 			}
-			devs = n;
+			e = ne;
 			cap = ncap;
 		}
-		dev = dev_new(ctx, devices, de->d_name, dom, bus, devfn);
-		if (!dev) {
-			ret = -ENOMEM;
-			break;
-		}
-		devs[ndevs++] = dev;
+		e[n].key = bdf_key(dom, bus, devfn);
+		strcpy(e[n++].name, de->d_name);
 	}
 	closedir(dir);
 	free(devices);
-
-	if (ndevs)
-		qsort(devs, ndevs, sizeof(*devs), dev_cmp);
-	ctx->devs = devs;
-	ctx->ndevs = ndevs;
+	if (!ret && n) {
+		qsort(e, n, sizeof(*e), entry_cmp);
+		ctx->slab = calloc(n, sizeof(*ctx->slab));
+		ctx->devs = malloc(n * sizeof(*ctx->devs));
+		if (!ctx->slab || !ctx->devs)
+			ret = -ENOMEM;
+	}
 	if (ret) {
+		free(e);
+		p2pmem_pci_free(ctx);
 		p2pmem_set_error(ctx, "out of memory while scanning PCI functions");
 		return ret;
 	}
-	return link_tree(ctx);
+	for (i = 0; i < n; i++) {
+		dev_init(ctx, &ctx->slab[i], &e[i]);
+		ctx->devs[i] = &ctx->slab[i];
+	}
+	ctx->nslab = ctx->ndevs = n;
+	free(e);
+	return 0;
 }
 
 /* ---- accessors ---- */
 
 struct p2pmem_pci_dev *p2pmem_pci_dev_first(struct p2pmem_ctx *ctx)
 {
+	p2pmem_pci_load_tree(ctx);
 	return ctx->ndevs ? ctx->devs[0] : NULL;
 }
 
@@ -390,6 +527,7 @@ struct p2pmem_pci_dev *p2pmem_pci_dev_next(struct p2pmem_pci_dev *dev)
 
 size_t p2pmem_pci_dev_count(const struct p2pmem_ctx *ctx)
 {
+	p2pmem_pci_load_tree(ctx);
 	return ctx->ndevs;
 }
 
@@ -422,11 +560,13 @@ const char *p2pmem_pci_dev_driver(const struct p2pmem_pci_dev *dev) { return dev
 
 struct p2pmem_pci_dev *p2pmem_pci_dev_parent(const struct p2pmem_pci_dev *dev)
 {
+	p2pmem_pci_dev_link(dev);
 	return dev->parent;
 }
 
 struct p2pmem_pci_dev *p2pmem_pci_dev_first_child(const struct p2pmem_pci_dev *dev)
 {
+	p2pmem_pci_load_tree(dev->ctx);
 	return dev->first_child;
 }
 
@@ -437,6 +577,7 @@ struct p2pmem_pci_dev *p2pmem_pci_dev_next_sibling(const struct p2pmem_pci_dev *
 
 struct p2pmem_host_bridge *p2pmem_pci_dev_host_bridge(const struct p2pmem_pci_dev *dev)
 {
+	p2pmem_pci_dev_link(dev);
 	return dev->host_bridge;
 }
 
@@ -478,11 +619,13 @@ uint16_t p2pmem_pci_dev_acs_ctrl(const struct p2pmem_pci_dev *dev)
 
 size_t p2pmem_pci_dev_devname_count(const struct p2pmem_pci_dev *dev)
 {
+	p2pmem_devnames_load(dev->ctx);
 	return dev->ndevnames;
 }
 
 const char *p2pmem_pci_dev_devname(const struct p2pmem_pci_dev *dev, size_t i)
 {
+	p2pmem_devnames_load(dev->ctx);
 	return i < dev->ndevnames ? dev->devnames[i] : NULL;
 }
 
@@ -498,7 +641,7 @@ const char *p2pmem_pci_dev_iommu_type(const struct p2pmem_pci_dev *dev)
 
 struct p2pmem_provider *p2pmem_pci_dev_provider(const struct p2pmem_pci_dev *dev)
 {
-	return dev->provider;
+	return p2pmem_provider_of(dev);
 }
 
 const char *p2pmem_port_type_name(enum p2pmem_port_type type)
@@ -555,6 +698,7 @@ const char *p2pmem_pci_dev_class_name(const struct p2pmem_pci_dev *dev)
 
 struct p2pmem_host_bridge *p2pmem_host_bridge_first(struct p2pmem_ctx *ctx)
 {
+	p2pmem_pci_load_tree(ctx);
 	return ctx->host_bridges;
 }
 
@@ -570,5 +714,6 @@ const char *p2pmem_host_bridge_name(const struct p2pmem_host_bridge *hb)
 
 struct p2pmem_pci_dev *p2pmem_host_bridge_first_child(const struct p2pmem_host_bridge *hb)
 {
+	p2pmem_pci_load_tree(hb->ctx);
 	return hb->first_child;
 }

@@ -3,6 +3,11 @@
  * Providers: functions whose BAR memory serves as p2p memory. Each backend
  * (upstream P2PDMA, p2pmem.ko) finds its own; the rest of the library sees
  * one list, in BDF order.
+ *
+ * Providers are looked for when first asked for: the whole list when
+ * someone walks or ranks it, one function's when a caller names it
+ * (check --provider, copy --provider), which then costs no scan of the
+ * other functions.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,11 +36,39 @@ static const char *provider_kind(const struct p2pmem_pci_dev *dev)
 	return "other";
 }
 
+static size_t backend_rank(const struct p2pmem_backend_ops *backend)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (backends[i] == backend)
+			break;
+	return i;
+}
+
+static void provider_remove(struct p2pmem_ctx *ctx, struct p2pmem_provider *prov)
+{
+	struct p2pmem_provider **pos;
+
+	for (pos = &ctx->providers; *pos; pos = &(*pos)->next) {
+		if (*pos == prov) {
+			*pos = prov->next;
+			break;
+		}
+	}
+	prov->dev->provider = NULL;
+	ctx->nproviders--;
+	free(prov->path);
+	free(prov);
+}
+
 /**
  * p2pmem_provider_add() - record a provider found by a backend
  *
- * A function has at most one provider; a second backend offering the same
- * function (p2pmem.ko next to upstream) is ignored with the first kept.
+ * A function has at most one provider; where two backends offer the same
+ * function (p2pmem.ko next to upstream), the earlier backend in backends[]
+ * wins whichever was asked first. A provider is handed out only after its
+ * function was asked of every backend, so a replaced one was never seen.
  */
 int p2pmem_provider_add(struct p2pmem_ctx *ctx, struct p2pmem_pci_dev *dev,
 			const struct p2pmem_backend_ops *backend,
@@ -44,8 +77,11 @@ int p2pmem_provider_add(struct p2pmem_ctx *ctx, struct p2pmem_pci_dev *dev,
 {
 	struct p2pmem_provider *prov, **pos;
 
-	if (dev->provider)
-		return 0;
+	if (dev->provider) {
+		if (backend_rank(dev->provider->backend) <= backend_rank(backend))
+			return 0;
+		provider_remove(ctx, dev->provider);
+	}
 	prov = calloc(1, sizeof(*prov));
 	if (!prov)
 		return -ENOMEM;
@@ -99,17 +135,53 @@ int p2pmem_provider_mmap(struct p2pmem_provider *prov, int fd, size_t len,
 	return 0;
 }
 
-int p2pmem_providers_scan(struct p2pmem_ctx *ctx)
+static void scan_failed(struct p2pmem_ctx *ctx, int ret)
 {
+	if (ret == -ENOMEM)
+		p2pmem_set_error(ctx, "out of memory while looking for p2p memory providers");
+}
+
+/**
+ * p2pmem_providers_load() - every provider of every backend, once
+ *
+ * Out of memory leaves providers out (and says so in the context's error):
+ * the accessors that call this cannot fail.
+ */
+void p2pmem_providers_load(const struct p2pmem_ctx *cctx)
+{
+	struct p2pmem_ctx *ctx = (struct p2pmem_ctx *)cctx;
 	size_t i;
 	int ret;
 
+	if (ctx->providers_loaded)
+		return;
+	ctx->providers_loaded = true;
 	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
 		ret = backends[i]->scan(ctx);
 		if (ret)
-			return ret;
+			scan_failed(ctx, ret);
 	}
-	return 0;
+}
+
+/**
+ * p2pmem_provider_of() - the provider of one function, asking every backend
+ * about this function only
+ */
+struct p2pmem_provider *p2pmem_provider_of(const struct p2pmem_pci_dev *cdev)
+{
+	struct p2pmem_pci_dev *dev = (struct p2pmem_pci_dev *)cdev;
+	size_t i;
+	int ret;
+
+	if (dev->provider_probed || dev->ctx->providers_loaded)
+		return dev->provider;
+	dev->provider_probed = true;
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		ret = backends[i]->probe(dev);
+		if (ret)
+			scan_failed(dev->ctx, ret);
+	}
+	return dev->provider;
 }
 
 void p2pmem_providers_free(struct p2pmem_ctx *ctx)
@@ -123,10 +195,13 @@ void p2pmem_providers_free(struct p2pmem_ctx *ctx)
 	}
 	ctx->providers = NULL;
 	ctx->nproviders = 0;
+	ctx->providers_loaded = false;
+	ctx->kmod_scanned = false;
 }
 
 struct p2pmem_provider *p2pmem_provider_first(struct p2pmem_ctx *ctx)
 {
+	p2pmem_providers_load(ctx);
 	return ctx->providers;
 }
 
@@ -137,6 +212,7 @@ struct p2pmem_provider *p2pmem_provider_next(struct p2pmem_provider *prov)
 
 size_t p2pmem_provider_count(const struct p2pmem_ctx *ctx)
 {
+	p2pmem_providers_load(ctx);
 	return ctx->nproviders;
 }
 

@@ -61,4 +61,22 @@ expect_exit 0 'provider  0000:05:00.0 \(nvme-cmb, upstream' -- fx iommu-kmod che
 expect_exit 0 'verdict   usable: distance 0, map type bus-addr' -- fx iommu-kmod check --provider 0000:08:00.0 /dev/nvme2n1
 expect_exit 1 'iommu=pt does not clear it' -- fx iommu-kmod check --provider 0000:0b:00.1 /dev/nvme5n1
 expect_exit 0 'iommu=1\(DMA\)' -- fx iommu topo
+# A function that goes away while we look (hot unplug between listing
+# bus/pci/devices and reading the function): the rest is still judged, and
+# a question about other devices does not read it at all. The memory card's
+# directory is replaced by a FIFO as `config`: reading it would block.
+gone=$(mktemp -d)
+cp -a "$P2PMEM_FIXTURES/switch" "$gone/switch"
+rm -rf "$gone/switch/devices/pci0000:00/0000:00:02.0/0000:05:00.0"
+card=$gone/switch/devices/pci0000:00/0000:00:1f.2
+rm "$card/config" && mkfifo "$card/config"
+lazy() { P2PMEM_CPUINFO=$gone/switch/cpuinfo timeout 10 "$P2PMEM_BIN" --sysfs-root "$gone/switch" "$@"; }
+expect_exit 0 'distance 4, map type bus-addr' -- lazy check --provider 0000:03:00.0 /dev/nvme1n1
+expect_exit 0 'provider  0000:04:00.0' -- lazy check /dev/nvme1n1
+expect_exit 0 '0000:04:00.0 +nvme-cmb' -- lazy list
+expect_exit 2 'no PCI function 0000:05:00.0' -- lazy check --provider 0000:05:00.0 /dev/nvme1n1
+rm -f "$card/config"
+expect_exit 0 '0000:00:02.0 1b36:000c' -- lazy topo
+if lazy topo | grep -q 05:00.0; then echo "FAIL: topo shows a function that is gone"; fails=$((fails + 1)); fi
+rm -rf "$gone"
 finish
