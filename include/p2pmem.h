@@ -321,9 +321,13 @@ struct p2pmem_pool_opts {
 /**
  * p2pmem_pool_new() - a pool over one provider's memory (or host memory)
  *
- * Without a provider that reaches every client, the pool uses host memory
- * if P2PMEM_POOL_ALLOW_HOST is set (p2pmem_pool_provider() is then NULL:
- * a host bounce, never called p2p), else fails with -EREMOTEIO.
+ * The provider proves it serves the clients by mapping the pool's first
+ * chunk (@chunk_size; a page with P2PMEM_POOL_NO_SUBALLOC), which the
+ * first buffers are then cut from: a provider the kernel refuses or that is
+ * out of memory is passed over for the next one here, not found out in a
+ * first I/O. Without a provider that reaches every client, the pool uses
+ * host memory if P2PMEM_POOL_ALLOW_HOST is set (p2pmem_pool_provider() is
+ * then NULL: a host bounce, never called p2p), else fails with -EREMOTEIO.
  * Return: 0, -EREMOTEIO, -EINVAL, -ENOMEM; p2pmem_ctx_last_error() says why.
  */
 int p2pmem_pool_new(struct p2pmem_ctx *ctx, const struct p2pmem_pool_opts *opts,

@@ -91,17 +91,30 @@ static int provider_ok(struct p2pmem_pool *pool, struct p2pmem_provider *prov)
 	return ret;
 }
 
+static int map_chunk(struct p2pmem_pool *pool, size_t len, struct pool_chunk **chunkp);
+
 /*
- * Ask the provider's backend for a first, small mapping for the clients:
+ * Ask the provider's backend for the pool's first chunk, and keep it:
  * p2pmem.ko judges the clients again in the kernel (where it knows the
- * IOMMU domains and DMA limits that sysfs does not show), so a refusal
- * shows up here, before a copy moves a byte, and not in its first I/O.
+ * IOMMU domains and DMA limits that sysfs does not show) and a provider
+ * may be out of memory, so a refusal shows up here, while another provider
+ * can still be chosen, and not in a copy's first I/O. The memory is what
+ * the first buffers are cut from: proving costs no extra mapping. A pool
+ * of one mapping per buffer proves with a page given back at once.
  */
 static int provider_probe(struct p2pmem_pool *pool, struct p2pmem_provider *prov)
 {
+	struct pool_chunk *chunk;
 	void *addr;
 	int ret;
 
+	if (!(pool->flags & P2PMEM_POOL_NO_SUBALLOC)) {
+		pool->provider = prov;
+		ret = map_chunk(pool, pool->chunk_size, &chunk);
+		if (ret)
+			pool->provider = NULL;
+		return ret;
+	}
 	ret = prov->backend->map(prov, pool->clients, pool->nclients, BUF_ALIGN, &addr);
 	if (ret == 0)
 		munmap(addr, BUF_ALIGN);
