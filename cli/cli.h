@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "p2pmem.h"
 
@@ -82,6 +83,8 @@ int cli_parse_size(const char *what, const char *s, uint64_t *v);
 
 /* "64.0 MiB" */
 const char *cli_size(uint64_t bytes, char *buf, size_t len);
+/** cli_clock() - clock @id (CLOCK_MONOTONIC, ..._PROCESS_CPUTIME_ID) in seconds */
+double cli_clock(clockid_t id);
 
 /*
  * Who serves provider @p: "p2pmem.ko" for a memory card that p2pmem.ko's

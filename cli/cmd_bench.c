@@ -109,14 +109,6 @@ struct result {
 	char error[256];
 };
 
-static double seconds(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static double cpu_seconds(void)
 {
 	struct rusage ru;
@@ -207,12 +199,12 @@ static void run_sync(const char *src, const char *dst, const struct bench_args *
 	dfd = open(dst, O_WRONLY | O_DIRECT | O_CLOEXEC);
 	ret = sfd < 0 || dfd < 0 ? -errno : p2pmem_buf_alloc(pool, r->bs, &buf);
 	if (!ret) {
-		w0 = seconds(CLOCK_MONOTONIC);
+		w0 = cli_clock(CLOCK_MONOTONIC);
 		c0 = cpu_seconds();
 		ret = bench_sync_copy(sfd, 0, dfd, 0, a->length, p2pmem_buf_addr(buf), r->bs);
 		if (!ret)
 			ret = fdatasync(dfd) ? -errno : 0;
-		set_rate(r, a->length, seconds(CLOCK_MONOTONIC) - w0, cpu_seconds() - c0);
+		set_rate(r, a->length, cli_clock(CLOCK_MONOTONIC) - w0, cpu_seconds() - c0);
 	}
 	if (ret)
 		snprintf(r->error, sizeof(r->error), "synchronous loop: %s", strerror(-ret));
@@ -382,7 +374,7 @@ static double alloc_cost(struct p2pmem_ctx *ctx, const struct p2pmem_pool_opts *
 		}
 		p2pmem_buf_free(buf);
 	}
-	t0 = seconds(CLOCK_MONOTONIC);
+	t0 = cli_clock(CLOCK_MONOTONIC);
 	for (i = 0; i < n; i++) {
 		if (p2pmem_buf_alloc(pool, size, &buf)) {
 			snprintf(err, errlen, "%s", p2pmem_ctx_last_error(ctx));
@@ -391,7 +383,7 @@ static double alloc_cost(struct p2pmem_ctx *ctx, const struct p2pmem_pool_opts *
 		}
 		p2pmem_buf_free(buf);
 	}
-	t = seconds(CLOCK_MONOTONIC) - t0;
+	t = cli_clock(CLOCK_MONOTONIC) - t0;
 	p2pmem_pool_free(pool);
 	return t / (double)n * 1e6;
 }

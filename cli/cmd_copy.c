@@ -86,14 +86,6 @@ struct progress {
 	bool tty, drawn;
 };
 
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
  * One line per phase, redrawn in place ("\033[K" erases what a longer line
  * left): the phase, its own total, its rate and what is left at that rate.
@@ -104,7 +96,7 @@ static void progress_draw(void *arg, const struct p2pmem_copy_progress *pp)
 {
 	static const char hashes[] = "##############################";
 	struct progress *p = arg;
-	double t = mono(), rate = pp->seconds > 0 ? (double)pp->done / pp->seconds : 0;
+	double t = cli_clock(CLOCK_MONOTONIC), rate = pp->seconds > 0 ? (double)pp->done / pp->seconds : 0;
 	int width = 30, fill, pct;
 	bool last = pp->done >= pp->total;
 	char d[32], tot[32], r[32], eta[32] = "";

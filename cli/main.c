@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -173,6 +174,14 @@ int cli_parse_size(const char *what, const char *s, uint64_t *v)
 	}
 	*v = n;
 	return 0;
+}
+
+double cli_clock(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 const char *cli_size(uint64_t bytes, char *buf, size_t len)

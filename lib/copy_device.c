@@ -23,7 +23,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <liburing.h>
@@ -64,18 +63,16 @@ static int identify(int fd, uint32_t nsid, uint32_t cns, void *buf)
 	return ret ? -EIO : 0;	/* an NVMe status: the command failed */
 }
 
-/* The disk's kernel name (nvme0n1) from <root>/dev/block/M:m. */
+/* The disk's kernel name (nvme0n1): its sysfs directory's. */
 static int disk_name(struct p2pmem_ctx *ctx, dev_t disk, char *name, size_t len)
 {
-	char *dir = p2pmem_path(ctx, "dev/block/%u:%u", major(disk), minor(disk));
-	char *real = dir ? p2pmem_resolve_link(dir) : NULL;
+	char *real = copy_block_syspath(ctx, disk);
 	const char *base = real ? strrchr(real, '/') : NULL;
 	int ret = base ? 0 : -ENODEV;
 
 	if (base)
 		snprintf(name, len, "%s", base + 1);
 	free(real);
-	free(dir);
 	return ret;
 }
 

@@ -40,6 +40,7 @@ struct copy_target {
 	struct p2pmem_pci_dev *pci;
 };
 
+char *copy_block_syspath(struct p2pmem_ctx *ctx, dev_t devno);
 int copy_target_open(struct p2pmem_ctx *ctx, struct copy_target *t,
 		     const char *name, bool write);
 void copy_target_discard(struct copy_target *t);

@@ -22,11 +22,23 @@
 
 #define FALLBACK_FILE_ALIGN 4096u
 
-/* A partition's disk and start, from <root>/dev/block/M:m/{partition,start}. */
+/**
+ * copy_block_syspath() - a block device's sysfs directory, through
+ * <root>/dev/block/M:m (malloc'ed), or NULL
+ */
+char *copy_block_syspath(struct p2pmem_ctx *ctx, dev_t devno)
+{
+	char *link = p2pmem_path(ctx, "dev/block/%u:%u", major(devno), minor(devno));
+	char *real = link ? p2pmem_resolve_link(link) : NULL;
+
+	free(link);
+	return real;
+}
+
+/* A partition's disk and start, from its {partition,start} attributes. */
 static void partition_of(struct p2pmem_ctx *ctx, struct copy_target *t, dev_t rdev)
 {
-	char *dir = p2pmem_path(ctx, "dev/block/%u:%u", major(rdev), minor(rdev));
-	char *real = dir ? p2pmem_resolve_link(dir) : NULL;
+	char *real = copy_block_syspath(ctx, rdev);
 	char devattr[64], *slash;
 	uint64_t start, is_part;
 	unsigned int maj, min;
@@ -49,7 +61,6 @@ static void partition_of(struct p2pmem_ctx *ctx, struct copy_target *t, dev_t rd
 	t->disk_start = start * 512;	/* sysfs counts 512-byte sectors */
 out_free:
 	free(real);
-	free(dir);
 }
 
 static unsigned int file_dio_align(int fd)

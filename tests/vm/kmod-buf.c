@@ -618,11 +618,9 @@ static int cmd_touch(void)
 	char *p;
 	int fd;
 
-	fd = open_declared();
-	if (fd < 0 || !(p = map_buf(fd, size))) {
-		say("FAIL: cannot map\n");
+	p = map_declared(&fd);
+	if (!p)
 		return 1;
-	}
 	memset(p, 0x5a, size);
 	signal(SIGBUS, on_sigbus);
 	t0 = now();
@@ -683,11 +681,9 @@ static int cmd_uring_hold(const char *file)
 	int ring, fd;
 	char *p;
 
-	fd = open_declared();
-	if (fd < 0 || !(p = map_buf(fd, size))) {
-		say("FAIL: cannot map\n");
+	p = map_declared(&fd);
+	if (!p)
 		return 1;
-	}
 	ring = (int)syscall(__NR_io_uring_setup, 4, &par);
 	if (ring < 0) {
 		say("FAIL: io_uring_setup: %s\n", strerror(errno));
