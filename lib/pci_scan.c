@@ -522,6 +522,7 @@ struct p2pmem_pci_dev *p2pmem_pci_dev_first(struct p2pmem_ctx *ctx)
 
 struct p2pmem_pci_dev *p2pmem_pci_dev_next(struct p2pmem_pci_dev *dev)
 {
+	p2pmem_pci_load_tree(dev->ctx);
 	return dev->next;
 }
 
@@ -572,6 +573,7 @@ struct p2pmem_pci_dev *p2pmem_pci_dev_first_child(const struct p2pmem_pci_dev *d
 
 struct p2pmem_pci_dev *p2pmem_pci_dev_next_sibling(const struct p2pmem_pci_dev *dev)
 {
+	p2pmem_pci_load_tree(dev->ctx);
 	return dev->next_sibling;
 }
 
@@ -704,6 +706,7 @@ struct p2pmem_host_bridge *p2pmem_host_bridge_first(struct p2pmem_ctx *ctx)
 
 struct p2pmem_host_bridge *p2pmem_host_bridge_next(struct p2pmem_host_bridge *hb)
 {
+	p2pmem_pci_load_tree(hb->ctx);
 	return hb->next;
 }
 

@@ -156,9 +156,44 @@ static void check_ctx_errors(void)
 	p2pmem_ctx_free(ctx);
 }
 
+/*
+ * Functions are read from sysfs on first use: handles reached by name must
+ * answer every walk as if the whole tree had been read first, and one
+ * function's provider must be the one the full list has.
+ */
+static void check_lazy(void)
+{
+	struct p2pmem_ctx *ctx = unit_ctx("switch", NULL);
+	struct p2pmem_pci_dev *dsp = dev(ctx, "0000:02:00.0");
+	struct p2pmem_pci_dev *card = dev(ctx, "0000:05:00.0");
+	struct p2pmem_provider *p = p2pmem_pci_dev_provider(card);
+	struct p2pmem_host_bridge *hb;
+
+	CHECK_EQ_STR(p2pmem_pci_dev_bdf(p2pmem_pci_dev_next_sibling(dsp)), "0000:02:01.0");
+	CHECK_EQ_STR(p2pmem_pci_dev_bdf(p2pmem_pci_dev_next(dsp)), "0000:02:01.0");
+	hb = p2pmem_pci_dev_host_bridge(dsp);
+	CHECK_EQ_STR(p2pmem_host_bridge_name(hb), "pci0000:00");
+	CHECK(p2pmem_host_bridge_next(hb) == NULL);
+	CHECK(p != NULL);
+	CHECK_EQ_STR(p2pmem_provider_kind(p), "memory");
+	CHECK_EQ_INT(p2pmem_provider_count(ctx), 3);
+	CHECK(p2pmem_pci_dev_provider(card) == p);
+	CHECK(p2pmem_pci_dev_provider(dsp) == NULL);
+	p2pmem_ctx_free(ctx);
+
+	/* A device name first, then the walk. */
+	ctx = unit_ctx("switch", NULL);
+	CHECK_EQ_INT(p2pmem_pci_dev_devname_count(dev(ctx, "0000:03:00.0")), 2);
+	CHECK_EQ_STR(p2pmem_pci_dev_devname(dev(ctx, "0000:03:00.0"), 1), "nvme0n1");
+	CHECK_EQ_INT(p2pmem_pci_dev_count(ctx), 10);
+	CHECK_EQ_STR(p2pmem_pci_dev_devname(dev(ctx, "0000:00:1f.2"), 0), "sda");
+	p2pmem_ctx_free(ctx);
+}
+
 int main(void)
 {
 	check_switch();
+	check_lazy();
 	check_broken();
 	check_ctx_errors();
 	return unit_result("topology");
