@@ -12,14 +12,8 @@
 # rig: fabrics=switch,split,deep kernels=p2pdma,stock,stock61@deep,debian-new@deep
 # shellcheck source=tests/vm/kmod-lib.sh
 . /tests/kmod-lib.sh
-need_p2pmem
-
-rig_pair
+kmod_copy_setup
 expect=$(rig_expected_ab)
-mc=$(kmod_memcard) || fail "no memory card"
-
-need_kmod
-kmod_providers_up "$mc"
 p2pmem list
 
 # A fresh pattern on nvme a's first 32 MiB.

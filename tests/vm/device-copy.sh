@@ -18,11 +18,7 @@
 # rig: qemu-trace=pci_nvme_copy,pci_nvme_copy_source_range,pci_nvme_map_prp,pci_nvme_map_sgl
 # shellcheck source=tests/vm/kmod-lib.sh
 . /tests/kmod-lib.sh
-need_p2pmem
-rig_pair
-mc=$(kmod_memcard) || fail "no memory card"
-need_kmod
-kmod_providers_up "$mc"
+kmod_copy_setup
 
 # An MBR with two 32 MiB partitions at 1 MiB and 33 MiB (sectors of 512).
 mbr_entry() {	# START_OCTAL_LE32 SIZE_OCTAL_LE32

@@ -103,6 +103,16 @@ kmod_providers_up() {
 	kmod_cmb_providers_up
 }
 
+# kmod_copy_setup: the start of a copy test: the CLI and p2pmem.ko present,
+# rig_pair's a, b, na, nb, the memory card in mc, and every provider up.
+kmod_copy_setup() {
+	need_p2pmem
+	rig_pair
+	mc=$(kmod_memcard) || fail "no memory card"
+	need_kmod
+	kmod_providers_up "$mc"
+}
+
 # kmod_cmb_providers_up: without P2PDMA, wait for the CMB providers of $a
 # and $b (p2pmem.ko adopts them when the nvme driver binds).
 kmod_cmb_providers_up() {

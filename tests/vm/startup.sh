@@ -11,11 +11,7 @@
 # rig: fabrics=deep kernels=stock
 # shellcheck source=tests/vm/kmod-lib.sh
 . /tests/kmod-lib.sh
-need_p2pmem
-rig_pair
-mc=$(kmod_memcard) || fail "no memory card"
-need_kmod
-kmod_providers_up "$mc"
+kmod_copy_setup
 
 head -c 134217728 /dev/urandom >/tmp/pattern || fail "no pattern"
 dd if=/tmp/pattern of="$na" bs=1M conv=fsync 2>/dev/null || fail "cannot write $na"
