@@ -36,45 +36,11 @@ static bool is_ctrl_name(const char *s)
 	return true;
 }
 
-/*
- * The function whose directory holds @path, by name only: the last path
- * component that is the address of an indexed function. sysfs names a PCI
- * function's directory by its address and nothing else that way.
- */
-static struct p2pmem_pci_dev *function_of_path(const struct p2pmem_ctx *ctx,
-					       const char *path)
-{
-	const char *end = path + strlen(path);
-
-	while (end > path) {
-		const char *start = end;
-		char comp[64];
-		uint32_t dom;
-		uint8_t bus, devfn;
-
-		while (start > path && start[-1] != '/')
-			start--;
-		if ((size_t)(end - start) < sizeof(comp)) {
-			struct p2pmem_pci_dev *dev;
-
-			memcpy(comp, start, end - start);
-			comp[end - start] = '\0';
-			if (p2pmem_parse_bdf(comp, &dom, &bus, &devfn) == 0) {
-				dev = p2pmem_pci_index_find(ctx, dom, bus, devfn);
-				if (dev)
-					return dev;
-			}
-		}
-		end = start > path ? start - 1 : path;
-	}
-	return NULL;
-}
-
 /* Loaded and checked against its real directory, or by name only. */
 static struct p2pmem_pci_dev *function_at(const struct p2pmem_ctx *ctx,
 					  const char *path, bool by_name)
 {
-	return by_name ? function_of_path(ctx, path) :
+	return by_name ? p2pmem_pci_dev_named_in_path(ctx, path) :
 			 p2pmem_pci_dev_from_syspath(ctx, path);
 }
 

@@ -159,6 +159,8 @@ struct p2pmem_pci_dev *p2pmem_pci_index_find(const struct p2pmem_ctx *ctx,
 					     uint8_t devfn);
 struct p2pmem_pci_dev *p2pmem_pci_dev_from_syspath(const struct p2pmem_ctx *ctx,
 						   const char *path);
+struct p2pmem_pci_dev *p2pmem_pci_dev_named_in_path(const struct p2pmem_ctx *ctx,
+						    const char *path);
 void p2pmem_pci_load_tree(const struct p2pmem_ctx *ctx);
 int p2pmem_pci_dev_link(const struct p2pmem_pci_dev *dev);
 struct p2pmem_pci_dev *p2pmem_host_bridge_root_dev(const struct p2pmem_host_bridge *hb);

@@ -93,12 +93,13 @@ struct p2pmem_pci_dev *p2pmem_pci_lookup(const struct p2pmem_ctx *ctx,
 	return dev && dev_load(dev) == 0 ? dev : NULL;
 }
 
-/**
- * p2pmem_pci_dev_from_syspath() - the closest function at or above @path
- * (a realpath under <root>/devices), or NULL when none is
+/*
+ * The closest function at or above @path: walking up, the first directory
+ * named like an indexed function, and, unless @by_name, read and checked
+ * to be that function's directory.
  */
-struct p2pmem_pci_dev *p2pmem_pci_dev_from_syspath(const struct p2pmem_ctx *ctx,
-						   const char *path)
+static struct p2pmem_pci_dev *dev_above(const struct p2pmem_ctx *ctx,
+					const char *path, bool by_name)
 {
 	char buf[PATH_MAX];
 	char *slash;
@@ -112,13 +113,40 @@ struct p2pmem_pci_dev *p2pmem_pci_dev_from_syspath(const struct p2pmem_ctx *ctx,
 		uint8_t bus, devfn;
 
 		if (p2pmem_parse_bdf(slash + 1, &dom, &bus, &devfn) == 0) {
-			dev = p2pmem_pci_lookup(ctx, dom, bus, devfn);
-			if (dev && strcmp(dev->syspath, buf) == 0)
-				return dev;
+			if (by_name) {
+				dev = p2pmem_pci_index_find(ctx, dom, bus, devfn);
+				if (dev)
+					return dev;
+			} else {
+				dev = p2pmem_pci_lookup(ctx, dom, bus, devfn);
+				if (dev && strcmp(dev->syspath, buf) == 0)
+					return dev;
+			}
 		}
 		*slash = '\0';
 	}
 	return NULL;
+}
+
+/**
+ * p2pmem_pci_dev_from_syspath() - the closest function at or above @path
+ * (a realpath under <root>/devices), or NULL when none is
+ */
+struct p2pmem_pci_dev *p2pmem_pci_dev_from_syspath(const struct p2pmem_ctx *ctx,
+						   const char *path)
+{
+	return dev_above(ctx, path, false);
+}
+
+/**
+ * p2pmem_pci_dev_named_in_path() - the same by directory names alone, not
+ * read from sysfs: sysfs names a PCI function's directory by its address
+ * and nothing else that way, so mapping many paths reads no function
+ */
+struct p2pmem_pci_dev *p2pmem_pci_dev_named_in_path(const struct p2pmem_ctx *ctx,
+						    const char *path)
+{
+	return dev_above(ctx, path, true);
 }
 
 /* What a function holds; the function itself lives in ctx->slab. */
