@@ -419,7 +419,9 @@ int p2pmem_distance(struct p2pmem_ctx *ctx, struct p2pmem_pci_dev *provider,
 		    struct p2pmem_pci_dev *const *clients, size_t nclients,
 		    struct p2pmem_verdict **verdictp)
 {
+	struct p2pmem_provider *prov;
 	struct p2pmem_verdict *v;
+	bool kmod;
 	size_t i;
 	int ret;
 
@@ -445,11 +447,12 @@ int p2pmem_distance(struct p2pmem_ctx *ctx, struct p2pmem_pci_dev *provider,
 	}
 	v->provider = provider;
 	v->nclients = nclients;
+	prov = p2pmem_provider_of(provider);
+	kmod = prov && prov->backend == &p2pmem_backend_kmod;
 	for (i = 0; i < nclients; i++) {
 		v->cv[i].client = clients[i];
 		ret = calc_one(v, &v->cv[i]);
-		if (!ret && p2pmem_provider_of(provider) &&
-		    p2pmem_provider_of(provider)->backend == &p2pmem_backend_kmod)
+		if (!ret && kmod)
 			kmod_fence(v, &v->cv[i]);
 		if (ret == -E2BIG)
 			p2pmem_set_error(ctx, "PCI hierarchy deeper than %d levels between %s and %s: the sysfs tree is corrupt",

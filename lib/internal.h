@@ -25,9 +25,8 @@ struct p2pmem_host_bridge {
 /* How much of a function has been read from sysfs (see pci_scan.c). */
 enum p2pmem_dev_state {
 	P2PMEM_DEV_INDEXED,	/* listed in bus/pci/devices, not read yet */
-	P2PMEM_DEV_LOADING,
 	P2PMEM_DEV_LOADED,
-	P2PMEM_DEV_ABSENT,	/* its link could not be read */
+	P2PMEM_DEV_ABSENT,	/* gone: its link or directory could not be read */
 };
 
 struct p2pmem_pci_dev {

@@ -379,8 +379,7 @@ static int dev_load(struct p2pmem_pci_dev *dev)
 	if (dev->state == P2PMEM_DEV_LOADED)
 		return 0;
 	if (dev->state != P2PMEM_DEV_INDEXED)
-		return -ENODEV;	/* gone, or a link loop back to itself */
-	dev->state = P2PMEM_DEV_LOADING;
+		return -ENODEV;	/* gone */
 	snprintf(dev->bdf, sizeof(dev->bdf), "%04x:%02x:%02x.%x",
 		 dev->domain, dev->bus, dev->devfn >> 3, dev->devfn & 7);
 	snprintf(link, sizeof(link), "%s/bus/pci/devices/%s", dev->ctx->root,
