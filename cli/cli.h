@@ -100,5 +100,6 @@ int cmd_topo(struct cli_opts *o, int argc, char **argv);
 int cmd_check(struct cli_opts *o, int argc, char **argv);
 int cmd_copy(struct cli_opts *o, int argc, char **argv);
 int cmd_bench(struct cli_opts *o, int argc, char **argv);
+int cmd_nvmet(struct cli_opts *o, int argc, char **argv);
 
 #endif /* P2PMEM_CLI_H */

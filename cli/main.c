@@ -30,6 +30,7 @@ static const struct subcommand {
 	{ "check", cmd_check, "can these clients do p2p, and with which provider" },
 	{ "copy", cmd_copy, "copy between devices through p2p memory" },
 	{ "bench", cmd_bench, "p2p vs host bounce vs a synchronous loop" },
+	{ "nvmet", cmd_nvmet, "NVMe-oF target: export with p2p memory, predict, watch" },
 	{ "help", cmd_help, "the manual of a command (help COMMAND)" },
 };
 
@@ -230,7 +231,7 @@ static int cmd_help(struct cli_opts *o, int argc, char **argv)
 		if (!strcmp(argv[1], subcommands[i].name))
 			break;
 	if (argc == 2 && i == sizeof(subcommands) / sizeof(subcommands[0])) {
-		cli_error("no command '%s'; commands are list, topo, check, copy, bench", argv[1]);
+		cli_error("no command '%s'; commands are list, topo, check, copy, bench, nvmet", argv[1]);
 		return EXIT_BAD_INPUT;
 	}
 	if (isatty(STDOUT_FILENO)) {
@@ -322,7 +323,7 @@ int main(int argc, char **argv)
 			return subcommands[i].fn(&o, sub_argc, sub_argv);
 		}
 	}
-	cli_error("unknown command '%s'; commands are list, topo, check, copy, bench, help (see `p2pmem --help`)",
+	cli_error("unknown command '%s'; commands are list, topo, check, copy, bench, nvmet, help (see `p2pmem --help`)",
 		  argv[optind]);
 	return EXIT_BAD_INPUT;
 }

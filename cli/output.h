@@ -44,6 +44,10 @@ struct output_ops {
 	int (*check)(const struct check_result *r);
 };
 
+struct json_object;
+/** cli_json_emit() - print @root (pretty) and release it; EXIT_OK or EXIT_BAD_INPUT */
+int cli_json_emit(struct json_object *root);
+
 extern const struct output_ops output_text;
 extern const struct output_ops output_json;
 extern const struct output_ops output_dot;

@@ -15,7 +15,7 @@ static json_object *jstr_or_null(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
-static int json_emit(json_object *root)
+int cli_json_emit(json_object *root)
 {
 	int ret = EXIT_OK;
 
@@ -70,7 +70,7 @@ static int json_list(struct p2pmem_ctx *ctx)
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(root, "providers", arr);
-	return json_emit(root);
+	return cli_json_emit(root);
 }
 
 static const char *cfg_state_name(enum p2pmem_cfg_state s)
@@ -160,7 +160,7 @@ static int json_topo(struct p2pmem_ctx *ctx)
 		json_object_array_add(hbs, o);
 	}
 	json_object_object_add(root, "host_bridges", hbs);
-	return json_emit(root);
+	return cli_json_emit(root);
 }
 
 static json_object *json_distance(const struct p2pmem_verdict *v)
@@ -241,7 +241,7 @@ static int json_check(const struct check_result *r)
 		}
 		json_object_object_add(root, "ranking", rank);
 	}
-	return json_emit(root);
+	return cli_json_emit(root);
 }
 
 const struct output_ops output_json = {
