@@ -297,7 +297,7 @@ static int nvmet_export_cmd(struct cli_opts *o, struct nvmet_args *a, int argc, 
 	struct rdma_dev rdma[NVMET_MAX_RDMA];
 	struct nvmet_port port = { 0 };
 	struct nvmet_env env = { 0 };
-	char why[2048] = "";
+	char why[NVMET_WHY] = "";
 	const char *nqn;
 	size_t nns, nrdma = 0, i, host = 0;
 	struct p2pmem_ctx *ctx;

@@ -22,7 +22,7 @@
 #define NVMET_MAX_NS		32
 #define NVMET_MAX_RDMA		16
 #define NVMET_MAX_PORTS		64
-#define NVMET_WHY		768
+#define NVMET_WHY		3072
 
 /* The transports nvmet offers through configfs (addr_trtype). */
 enum nvmet_transport { NVMET_RDMA, NVMET_TCP, NVMET_LOOP };

@@ -436,12 +436,14 @@ void nvmet_ns_predict(const struct nvmet_env *env, struct nvmet_ns *ns,
 		snprintf(ns->why, sizeof(ns->why), "host memory: no RDMA device serves %s", port->traddr);
 		return;
 	}
+	/* p2p only if every device a host may come through gets it */
+	ns->p2p = true;
 	for (i = 0; i < nrdma; i++) {
 		bdf[0] = 0;
-		if (predict_rdma(env, ns, &rdma[i], bdf, sizeof(bdf), one, sizeof(one)) && !ns->p2p) {
-			ns->p2p = true;
+		if (!predict_rdma(env, ns, &rdma[i], bdf, sizeof(bdf), one, sizeof(one)))
+			ns->p2p = false;
+		else if (!ns->provider[0])
 			snprintf(ns->provider, sizeof(ns->provider), "%s", bdf);
-		}
 		if (nrdma == 1)
 			snprintf(ns->why, sizeof(ns->why), "%s", one);
 		else if (off < sizeof(ns->why))

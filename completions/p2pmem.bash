@@ -20,7 +20,7 @@ _p2pmem()
 	cmd=
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		list | topo | check | copy | bench | help) cmd=${words[i]}; break ;;
+		list | topo | check | copy | bench | nvmet | help) cmd=${words[i]}; break ;;
 		esac
 	done
 
@@ -41,6 +41,14 @@ _p2pmem()
 	--via)
 		COMPREPLY=($(compgen -W 'device p2p host' -- "$cur"))
 		return ;;
+	-t | --transport)
+		COMPREPLY=($(compgen -W 'rdma tcp loop' -- "$cur"))
+		return ;;
+	--p2pmem)
+		COMPREPLY=($(compgen -W "auto off 1 $(_p2pmem_providers)" -- "$cur"))
+		return ;;
+	-a | --traddr | -s | --trsvcid | -w | --watch)
+		return ;;
 	--src-offset | --dst-offset | --length | --bs | --qd | --allocs | --repeat)
 		return ;;
 	esac
@@ -50,7 +58,7 @@ _p2pmem()
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "$common" -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W 'list topo check copy bench help' -- "$cur"))
+			COMPREPLY=($(compgen -W 'list topo check copy bench nvmet help' -- "$cur"))
 		fi
 		return
 	fi
@@ -63,12 +71,22 @@ _p2pmem()
 			--journal-dir -q --quiet" -- "$cur")) ;;
 		bench) COMPREPLY=($(compgen -W "$common --length --bs --qd --provider --allocs
 			--repeat" -- "$cur")) ;;
+		nvmet) COMPREPLY=($(compgen -W "$common --transport --traddr --trsvcid --p2pmem
+			--no-p2p --dry-run --watch" -- "$cur")) ;;
 		*) COMPREPLY=($(compgen -W "$common" -- "$cur")) ;;
 		esac
 		return
 	fi
 	case $cmd in
-	help) COMPREPLY=($(compgen -W 'list topo check copy bench' -- "$cur")) ;;
+	help) COMPREPLY=($(compgen -W 'list topo check copy bench nvmet' -- "$cur")) ;;
+	nvmet)
+		if [[ ${words[cword - 1]} == nvmet ]]; then
+			COMPREPLY=($(compgen -W 'export unexport status' -- "$cur"))
+		elif [[ ${words[*]} == *" unexport "* || ${words[*]} == *" status "* ]]; then
+			COMPREPLY=($(compgen -W "$(ls /sys/kernel/config/nvmet/subsystems 2>/dev/null)" -- "$cur"))
+		else
+			_filedir
+		fi ;;
 	check | copy | bench)
 		# devices (/dev/nvme*, PCI addresses) and files
 		_filedir

@@ -163,3 +163,22 @@ rig_no_p2pdma() {
 	fi
 	[ "$RIG_P2PDMA" = 0 ]
 }
+
+# Load optional modules of a Debian kernel (rig/rig STOCK_OPT_MODULES): each
+# from /lib/modules/opt/NAME.order, dependencies first, skipping loaded ones.
+# A kernel that has the feature built in (the rig's own kernels) has no
+# .order file: then the module must show in /sys/module, or it fails.
+rig_modprobe() {
+	local m ko name
+	for m in "$@"; do
+		if [ ! -f "/lib/modules/opt/$m.order" ]; then
+			[ -d "/sys/module/$(echo "$m" | tr - _)" ] || return 1
+			continue
+		fi
+		while read -r ko; do
+			name=$(echo "${ko%.ko}" | tr - _)
+			[ -d "/sys/module/$name" ] && continue
+			insmod "/lib/modules/opt/$ko" || return 1
+		done <"/lib/modules/opt/$m.order"
+	done
+}
