@@ -446,6 +446,23 @@ static void watch_run(const struct nvmet_env *env, struct watched *w, size_t n, 
 	} while (cli_clock(CLOCK_MONOTONIC) < end);
 }
 
+/* The context and nvmet's configfs, or NULL after saying what is missing. */
+static struct p2pmem_ctx *nvmet_open(struct cli_opts *o, struct nvmet_env *env)
+{
+	struct p2pmem_ctx *ctx = cli_open(o);
+	char why[1024];
+
+	if (!ctx)
+		return NULL;
+	nvmet_env_init(env, ctx);
+	if (nvmet_configfs_check(env, why, sizeof(why))) {
+		cli_error("%s", why);
+		p2pmem_ctx_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 static int nvmet_status_cmd(struct cli_opts *o, struct nvmet_args *a, int argc, char **argv)
 {
 	struct nvmet_subsys_state *st = NULL;
@@ -463,14 +480,9 @@ static int nvmet_status_cmd(struct cli_opts *o, struct nvmet_args *a, int argc, 
 		cli_error("status takes at most one NQN");
 		return EXIT_BAD_INPUT;
 	}
-	ctx = cli_open(o);
+	ctx = nvmet_open(o, &env);
 	if (!ctx)
 		return EXIT_BAD_INPUT;
-	nvmet_env_init(&env, ctx);
-	if (nvmet_configfs_check(&env, why, sizeof(why))) {
-		cli_error("%s", why);
-		goto out;
-	}
 	if (argc - optind == 1) {
 		if (!nvmet_subsys_exists(&env, argv[optind])) {
 			cli_error("no subsystem %s in %s/subsystems (`p2pmem nvmet status` lists them)",
@@ -624,14 +636,9 @@ static int nvmet_unexport_cmd(struct cli_opts *o, int argc, char **argv)
 		cli_error("unexport takes one NQN");
 		return EXIT_BAD_INPUT;
 	}
-	ctx = cli_open(o);
+	ctx = nvmet_open(o, &env);
 	if (!ctx)
 		return EXIT_BAD_INPUT;
-	nvmet_env_init(&env, ctx);
-	if (nvmet_configfs_check(&env, why, sizeof(why))) {
-		cli_error("%s", why);
-		goto out;
-	}
 	if (!nvmet_subsys_exists(&env, argv[optind])) {
 		cli_error("no subsystem %s in %s/subsystems: nothing to unexport", argv[optind], env.cfs);
 		goto out;
@@ -678,9 +685,14 @@ int cmd_nvmet(struct cli_opts *o, int argc, char **argv)
 	const char *action = argc > 1 ? argv[1] : NULL;
 	int ret;
 
-	if (!action || !strcmp(action, "-h") || !strcmp(action, "--help")) {
-		fputs(nvmet_usage, action ? stdout : stderr);
-		return action ? EXIT_OK : EXIT_BAD_INPUT;
+	if (!action) {
+		cli_error("nvmet needs an action: export, unexport or status");
+		fputs(nvmet_usage, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if (!strcmp(action, "-h") || !strcmp(action, "--help")) {
+		fputs(nvmet_usage, stdout);
+		return EXIT_OK;
 	}
 	if (strcmp(action, "export") && strcmp(action, "unexport") && strcmp(action, "status")) {
 		cli_error("unknown nvmet action '%s': export, unexport or status", action);
