@@ -122,6 +122,60 @@ void p2pmem_chardev_revoke(struct p2pmem_dev *p)
 	mutex_unlock(&p->lock);
 }
 
+static const struct vm_operations_struct p2pmem_vm_ops;
+
+/**
+ * p2pmem_chardev_get_range - take a reference on the pages of a user range
+ * @p: the provider
+ * @uaddr: start of the range in the current process, inside one mapping of
+ *	@p (any open file of it)
+ * @len: bytes from @uaddr
+ * @kaddr: out: the range's address in the pool
+ *
+ * One folio reference per page, dropped with folio_put() on each page's
+ * folio: the pages stay allocated while they are held, as with a pin.
+ *
+ * Context: process context; takes the mmap lock and p->lock.
+ * Return: 0, -EINVAL (no such mapping of @p, or the range leaves it),
+ * -ENODEV (offline, or the mapping was revoked).
+ */
+int p2pmem_chardev_get_range(struct p2pmem_dev *p, unsigned long uaddr,
+			     size_t len, void **kaddr)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	struct p2pmem_mapping *m;
+	unsigned long off, i;
+	int ret = -EINVAL;
+
+	if (!mm)
+		return -EINVAL;
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, uaddr);
+	if (!vma || vma->vm_ops != &p2pmem_vm_ops || len > vma->vm_end - uaddr)
+		goto unlock_mm;
+	m = vma->vm_private_data;
+	if (m->p != p)
+		goto unlock_mm;
+	off = (vma->vm_pgoff << PAGE_SHIFT) + (uaddr - vma->vm_start);
+	if (off + len > m->npages << PAGE_SHIFT)
+		goto unlock_mm;
+	mutex_lock(&p->lock);
+	if (!p2pmem_online(p) || m->released) {
+		ret = -ENODEV;
+		goto unlock;
+	}
+	*kaddr = m->kaddr + off;
+	for (i = 0; i < len >> PAGE_SHIFT; i++)
+		folio_get(page_folio(virt_to_page(*kaddr + (i << PAGE_SHIFT))));
+	ret = 0;
+unlock:
+	mutex_unlock(&p->lock);
+unlock_mm:
+	mmap_read_unlock(mm);
+	return ret;
+}
+
 /*
  * Insert the pages of the faulting VMA, all of them: one fault per mapping.
  * Pages already mapped (the rest of a VMA after MADV_DONTNEED of a part)
@@ -430,6 +484,13 @@ static long p2pmem_ioctl(struct file *filp, unsigned int cmd,
 	switch (cmd) {
 	case P2PMEM_IOC_SET_CLIENTS:
 		return p2pmem_set_clients(pf, (void __user *)arg);
+	case P2PMEM_IOC_EXPORT_DMABUF: {
+		struct p2pmem_dmabuf_req req;
+
+		if (copy_from_user(&req, (void __user *)arg, sizeof(req)))
+			return -EFAULT;
+		return p2pmem_dmabuf_export_range(pf->p, &req);
+	}
 	default:
 		return -ENOTTY;
 	}

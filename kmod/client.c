@@ -17,7 +17,7 @@
 #include "p2pmem_internal.h"
 
 /* The PCI function a device belongs to, with a reference, or NULL. */
-static struct pci_dev *p2pmem_find_parent_pci_dev(struct device *dev)
+struct pci_dev *p2pmem_find_parent_pci_dev(struct device *dev)
 {
 	struct device *parent;
 

@@ -30,4 +30,26 @@ static inline struct dev_pagemap *p2pmem_get_dev_pagemap(unsigned long pfn)
 #endif
 }
 
+/*
+ * dma-buf's symbols live in namespace DMA_BUF, named by a string from 6.13
+ * (P2PMEM_IMPORT_NS_IDENT: the older macro that stringifies its argument).
+ */
+#ifdef P2PMEM_IMPORT_NS_IDENT
+#define P2PMEM_IMPORT_DMA_BUF_NS MODULE_IMPORT_NS(DMA_BUF)
+#else
+#define P2PMEM_IMPORT_DMA_BUF_NS MODULE_IMPORT_NS("DMA_BUF")
+#endif
+
+/*
+ * Telling dynamic importers to drop their mappings: move_notify and
+ * dma_buf_move_notify() until 7.x renamed them invalidate_mappings.
+ */
+#ifdef P2PMEM_HAVE_DMA_BUF_INVALIDATE
+#define p2pmem_dma_buf_invalidate(dmabuf) dma_buf_invalidate_mappings(dmabuf)
+#define P2PMEM_DMA_BUF_NOTIFY invalidate_mappings
+#else
+#define p2pmem_dma_buf_invalidate(dmabuf) dma_buf_move_notify(dmabuf)
+#define P2PMEM_DMA_BUF_NOTIFY move_notify
+#endif
+
 #endif /* _P2PMEM_COMPAT_H */

@@ -495,6 +495,7 @@ struct p2pmem_dev *p2pmem_provider_create(struct pci_dev *pdev, int bar,
 	INIT_LIST_HEAD(&p->allocs);
 	INIT_LIST_HEAD(&p->removals);
 	INIT_LIST_HEAD(&p->mappings);
+	INIT_LIST_HEAD(&p->dmabufs);
 	init_waitqueue_head(&p->removal_wq);
 	/* What an opener of the node can make us log: 30 lines per 5 s. */
 	ratelimit_state_init(&p->log_rs, 5 * HZ, 30);

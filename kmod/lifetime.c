@@ -18,6 +18,9 @@
  *     poll() on any open file of the provider reports EPOLLHUP from step 3
  *     on, so that a holder knows when; those that do not are named in the
  *     log every few seconds;
+ *     dma-bufs exported from the memory are revoked with the mappings:
+ *     importers are told to unmap (move_notify), and each buffer's page
+ *     references go with its last importer mapping (dmabuf.c);
  *  5. only then do the pages and the pool go (memunmap_pages() would wait
  *     silently, in D state, for the same pages).
  *
@@ -77,6 +80,7 @@ static void p2pmem_call_removals(struct p2pmem_dev *p)
 static void p2pmem_revoke(struct p2pmem_dev *p, bool count)
 {
 	p2pmem_chardev_revoke(p);
+	p2pmem_dmabuf_revoke(p);
 	if (count)
 		atomic64_inc(&p->stats.revocations);
 	/*
@@ -139,6 +143,7 @@ static void p2pmem_log_holders(struct p2pmem_dev *p, unsigned long waited)
 	}
 	if (more)
 		dev_warn(&p->dev, "  and %d more allocations\n", more);
+	p2pmem_dmabuf_log_holders(p);
 }
 
 static void p2pmem_wait_idle(struct p2pmem_dev *p)

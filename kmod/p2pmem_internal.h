@@ -10,6 +10,7 @@
  *   lifetime.c  offline/removal: revoke, wait for pins, the PCI bus notifier
  *   pci_bar.c   provider: the generic PCI BAR driver p2pmem_pci
  *   nvme_cmb.c  provider: the CMB of a drive bound to the stock nvme driver
+ *   dmabuf.c    dma-buf export of a mapping's range, revoked on removal
  */
 #ifndef _P2PMEM_INTERNAL_H
 #define _P2PMEM_INTERNAL_H
@@ -141,6 +142,7 @@ struct p2pmem_dev {
 	struct task_struct *removal_task;	/* ...in this task */
 	wait_queue_head_t removal_wq;	/* woken when it returns */
 	struct list_head mappings;	/* struct p2pmem_mapping, under lock */
+	struct list_head dmabufs;	/* struct p2pmem_dmabuf, under lock */
 	struct ratelimit_state log_rs;	/* refusals users can cause */
 
 	struct p2pmem_stats stats;
@@ -210,6 +212,8 @@ void p2pmem_chardev_exit(void);
 int p2pmem_chardev_setup(struct p2pmem_dev *p);
 void p2pmem_chardev_release(struct p2pmem_dev *p);
 void p2pmem_chardev_revoke(struct p2pmem_dev *p);
+int p2pmem_chardev_get_range(struct p2pmem_dev *p, unsigned long uaddr,
+			     size_t len, void **kaddr);
 extern dev_t p2pmem_devt;
 
 /* distance.c */
@@ -217,6 +221,31 @@ int p2pmem_check_clients(struct p2pmem_dev *p, struct pci_dev **clients,
 			 int n, int *distance, enum p2pmem_map_type *map,
 			 const char *who);
 void p2pmem_describe_iommu(struct device *dev, char *buf, size_t len);
+
+/* client.c */
+struct pci_dev *p2pmem_find_parent_pci_dev(struct device *dev);
+
+/* dmabuf.c (a kernel without dma-buf: no export, nothing to revoke) */
+#if IS_ENABLED(CONFIG_DMA_SHARED_BUFFER)
+int p2pmem_dmabuf_export_range(struct p2pmem_dev *p,
+			       const struct p2pmem_dmabuf_req *req);
+void p2pmem_dmabuf_revoke(struct p2pmem_dev *p);
+void p2pmem_dmabuf_log_holders(struct p2pmem_dev *p);
+#else
+static inline int p2pmem_dmabuf_export_range(struct p2pmem_dev *p,
+					     const struct p2pmem_dmabuf_req *req)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void p2pmem_dmabuf_revoke(struct p2pmem_dev *p)
+{
+}
+
+static inline void p2pmem_dmabuf_log_holders(struct p2pmem_dev *p)
+{
+}
+#endif
 
 /* lifetime.c */
 void p2pmem_provider_remove(struct p2pmem_dev *p);

@@ -75,6 +75,14 @@ memcard() {
 		-device "ivshmem-plain,id=memcard,memdev=memcard-mem,bus=$2,addr=${3:-0}"
 }
 
+# edu ID BUS: QEMU's "edu" device, a PCI bus master with a DMA engine (4 KiB
+# per transfer between its buffer and any bus address), the rig's p2p client
+# that is not a drive (kmod/test/p2pmem_edu.c drives it).  QEMU clamps its
+# DMA addresses to 28 bits unless told otherwise: the BARs are higher.
+edu() {
+	printf '%s\n' -device "edu,id=$1,bus=$2,addr=0,dma_mask=0xffffffffffffffff"
+}
+
 # intel_iommu: a VT-d IOMMU (ACPI DMAR table), translating by default in
 # Debian's kernels.  It must come before the PCI devices it translates: QEMU
 # fixes a device's DMA address space when the device is created.  Linux then
@@ -150,7 +158,10 @@ fabric_split() {
 # Nested switches: switch sw1 hangs below a downstream port of sw0.  nvme a and
 # the memory card sit below sw1, nvme b directly below sw0.  a <-> b: common
 # bridge 01:00.0, distance 4 + 2 = 6; a <-> memory card: common bridge 04:00.0,
-# distance 4; memory card <-> b: distance 6.  All bus-addr.
+# distance 4; memory card <-> b: distance 6.  All bus-addr.  Two edu DMA
+# engines: edu0 below sw0 beside nvme b (memory card <-> edu0: distance 6,
+# bus-addr), edu1 on a root port of its own (through the q35 host bridge:
+# refused).  They come last, so the buses of the rest keep their numbers.
 #
 #   00:00.0 host bridge (q35)
 #   00:02.0 pcie-root-port rp0 ------------------------- bus 01
@@ -162,9 +173,13 @@ fabric_split() {
 #   |       |       04:01.0 xio3130-downstream sw1-d1 -- bus 06
 #   |       |           06:00.0 ivshmem memory card
 #   |       02:01.0 xio3130-downstream sw0-d1 ---------- bus 07
-#   |           07:00.0 nvme b
+#   |       |   07:00.0 nvme b
+#   |       02:02.0 xio3130-downstream sw0-d2 ---------- bus 08
+#   |           08:00.0 edu0 (DMA engine)
+#   00:03.0 pcie-root-port rp1 ------------------------- bus 09
+#   |   09:00.0 edu1 (DMA engine)
 #   00:1f.0/.2/.3 ICH9
-fabric_deep_doc() { echo "nested switches: nvme a + memory card below a switch below a switch, nvme b one level up"; }
+fabric_deep_doc() { echo "nested switches: nvme a + memory card below a switch below a switch, nvme b and a DMA engine one level up, another engine on its own root port"; }
 fabric_deep() {
 	root_port rp0 0x2 1
 	switch_up sw0 rp0
@@ -176,6 +191,10 @@ fabric_deep() {
 	nvme "$1" a sw1-d0
 	memcard "$1" sw1-d1
 	nvme "$1" b sw0-d1
+	switch_down sw0-d2 sw0 0x2 6
+	edu edu0 sw0-d2
+	root_port rp1 0x3 7
+	edu edu1 rp1
 }
 
 # --- iommu-zen ---------------------------------------------------------------

@@ -101,7 +101,36 @@ struct p2pmem_clients {
 	__u32 map_type;
 };
 
+/**
+ * struct p2pmem_dmabuf_req - export part of a mapping as a dma-buf
+ * @addr: start of the range: an address inside a mapping of this provider
+ *	(any open file of it), page aligned
+ * @len: bytes, page aligned; the range must lie inside that one mapping
+ * @flags: must be 0
+ * @reserved: must be 0
+ *
+ * P2PMEM_IOC_EXPORT_DMABUF returns a new dma-buf file descriptor
+ * (close-on-exec) over the range: the memory is not copied, the mapping
+ * and the buffer share it, and the buffer keeps it allocated after munmap
+ * until the fd and every importer's attachment are gone.  An importer must
+ * accept peer-to-peer memory (dma_buf_attach_ops.allow_peer2peer; RDMA's
+ * ibv_reg_dmabuf_mr does) and pass the distance rule and DMA fences, or
+ * its attach fails: EOPNOTSUPP, EREMOTEIO (reason in the kernel log).
+ * Importers get bus addresses (or IOMMU mappings through the host bridge),
+ * no pages.  When the provider goes offline the buffer is revoked:
+ * importers are told to unmap (move_notify) and cannot map again (ENODEV).
+ * Errors: EINVAL (alignment, range not inside one mapping of this
+ * provider, flags), ENODEV (offline), ENOMEM.
+ */
+struct p2pmem_dmabuf_req {
+	__u64 addr;
+	__u64 len;
+	__u32 flags;
+	__u32 reserved;
+};
+
 #define P2PMEM_IOC_MAGIC	'P'
 #define P2PMEM_IOC_SET_CLIENTS	_IOWR(P2PMEM_IOC_MAGIC, 1, struct p2pmem_clients)
+#define P2PMEM_IOC_EXPORT_DMABUF _IOW(P2PMEM_IOC_MAGIC, 2, struct p2pmem_dmabuf_req)
 
 #endif /* _UAPI_LINUX_P2PMEM_H */
