@@ -51,6 +51,7 @@ struct p2pmem_dmabuf {
 	/* under the reservation lock */
 	bool revoked;
 	bool pages_held;
+	bool kernel;			/* p2pmem_alloc()ed: freed, not put */
 	unsigned int maps;		/* live mappings of importers */
 	pid_t pid;			/* the exporter, for the log */
 	char comm[TASK_COMM_LEN];
@@ -69,8 +70,18 @@ static void p2pmem_dmabuf_put_pages(struct p2pmem_dmabuf *db)
 	if (!db->pages_held)
 		return;
 	db->pages_held = false;
-	for (i = 0; i < db->npages; i++)
-		folio_put(page_folio(virt_to_page(db->kaddr + (i << PAGE_SHIFT))));
+	if (db->kernel) {
+		p2pmem_free(db->p, db->kaddr, db->npages << PAGE_SHIFT);
+	} else {
+		for (i = 0; i < db->npages; i++)
+			folio_put(page_folio(virt_to_page(db->kaddr + (i << PAGE_SHIFT))));
+	}
+	/*
+	 * Upstream's pages leave our stats when their mapping goes: removal
+	 * also waits for this count (and names the importers meanwhile).
+	 */
+	if (atomic_dec_and_test(&db->p->dmabufs_held))
+		wake_up_all(&db->p->idle_wq);
 }
 
 static int p2pmem_dmabuf_attach(struct dma_buf *dmabuf,
@@ -236,6 +247,44 @@ static const struct dma_buf_ops p2pmem_dmabuf_ops = {
 	.release = p2pmem_dmabuf_release,
 };
 
+/* A buffer over @kaddr (whose pages the caller holds for it); ERR_PTR. */
+static struct dma_buf *p2pmem_dmabuf_new(struct p2pmem_dev *p, void *kaddr,
+					 size_t len, bool kernel)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+	struct p2pmem_dmabuf *db;
+	struct dma_buf *dmabuf;
+
+	db = kzalloc(sizeof(*db), GFP_KERNEL);
+	if (!db)
+		return ERR_PTR(-ENOMEM);
+	db->p = p;
+	db->kaddr = kaddr;
+	db->npages = len >> PAGE_SHIFT;
+	db->pages_held = true;
+	db->kernel = kernel;
+	db->pid = task_tgid_nr(current);
+	get_task_comm(db->comm, current);
+	INIT_LIST_HEAD(&db->node);
+
+	exp_info.ops = &p2pmem_dmabuf_ops;
+	exp_info.size = len;
+	exp_info.flags = O_RDWR;
+	exp_info.priv = db;
+	dmabuf = dma_buf_export(&exp_info);
+	if (IS_ERR(dmabuf)) {
+		kfree(db);
+		return dmabuf;
+	}
+	db->dmabuf = dmabuf;
+	get_device(&p->dev);
+	atomic_inc(&p->dmabufs_held);
+	mutex_lock(&p->lock);
+	list_add_tail(&db->node, &p->dmabufs);
+	mutex_unlock(&p->lock);
+	return dmabuf;
+}
+
 /**
  * p2pmem_dmabuf_export_range - a dma-buf over part of a user mapping
  * @p: the provider of the file the ioctl came through
@@ -249,57 +298,64 @@ static const struct dma_buf_ops p2pmem_dmabuf_ops = {
 int p2pmem_dmabuf_export_range(struct p2pmem_dev *p,
 			       const struct p2pmem_dmabuf_req *req)
 {
-	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
-	struct p2pmem_dmabuf *db;
 	struct dma_buf *dmabuf;
+	unsigned long i;
 	void *kaddr;
 	int ret, fd;
 
 	if (req->flags || req->reserved || !req->len ||
 	    !PAGE_ALIGNED(req->addr) || !PAGE_ALIGNED(req->len))
 		return -EINVAL;
-	db = kzalloc(sizeof(*db), GFP_KERNEL);
-	if (!db)
-		return -ENOMEM;
 	/* A reference on every page of the range, while it is still mapped. */
 	ret = p2pmem_chardev_get_range(p, req->addr, req->len, &kaddr);
 	if (ret)
-		goto free_db;
-	db->p = p;
-	db->kaddr = kaddr;
-	db->npages = req->len >> PAGE_SHIFT;
-	db->pages_held = true;
-	db->pid = task_tgid_nr(current);
-	get_task_comm(db->comm, current);
-	INIT_LIST_HEAD(&db->node);
-	get_device(&p->dev);
-
-	exp_info.ops = &p2pmem_dmabuf_ops;
-	exp_info.size = req->len;
-	exp_info.flags = O_RDWR;
-	exp_info.priv = db;
-	dmabuf = dma_buf_export(&exp_info);
+		return ret;
+	dmabuf = p2pmem_dmabuf_new(p, kaddr, req->len, false);
 	if (IS_ERR(dmabuf)) {
-		ret = PTR_ERR(dmabuf);
-		goto put_pages;
+		for (i = 0; i < req->len >> PAGE_SHIFT; i++)
+			folio_put(page_folio(virt_to_page(kaddr + (i << PAGE_SHIFT))));
+		return PTR_ERR(dmabuf);
 	}
-	db->dmabuf = dmabuf;
-	mutex_lock(&p->lock);
-	list_add_tail(&db->node, &p->dmabufs);
-	mutex_unlock(&p->lock);
 	/* From here on the buffer's release undoes everything. */
 	fd = dma_buf_fd(dmabuf, O_CLOEXEC);
 	if (fd < 0)
 		dma_buf_put(dmabuf);
 	return fd;
-
-put_pages:
-	p2pmem_dmabuf_put_pages(db);
-	put_device(&p->dev);
-free_db:
-	kfree(db);
-	return ret;
 }
+
+/**
+ * p2pmem_dmabuf_alloc - new zeroed provider memory as a dma-buf
+ * @p: the provider
+ * @size: bytes (rounded up to whole pages)
+ *
+ * For a kernel client that hands p2p memory to another driver, or to user
+ * space with dma_buf_fd().  The memory is freed when the buffer's last
+ * reference goes, or, once the provider is gone, when its last importer
+ * unmapped.  Importers are judged at attach as for
+ * P2PMEM_IOC_EXPORT_DMABUF (kmod/uapi/p2pmem.h).
+ *
+ * Context: process context, may sleep.
+ * Return: the buffer (the caller owns its reference: dma_buf_put()), or an
+ * ERR_PTR: -ENOMEM (no memory in the pool, or a fatal signal while it was
+ * cleared), -EINVAL.
+ */
+struct dma_buf *p2pmem_dmabuf_alloc(struct p2pmem_dev *p, size_t size)
+{
+	struct dma_buf *dmabuf;
+	void *kaddr;
+
+	size = PAGE_ALIGN(size);
+	if (!size)
+		return ERR_PTR(-EINVAL);
+	kaddr = p2pmem_alloc(p, size);
+	if (!kaddr)
+		return ERR_PTR(-ENOMEM);
+	dmabuf = p2pmem_dmabuf_new(p, kaddr, size, true);
+	if (IS_ERR(dmabuf))
+		p2pmem_free(p, kaddr, size);
+	return dmabuf;
+}
+EXPORT_SYMBOL_GPL(p2pmem_dmabuf_alloc);
 
 /**
  * p2pmem_dmabuf_revoke - take a provider's dma-bufs back from importers

@@ -122,9 +122,13 @@ static void p2pmem_log_holders(struct p2pmem_dev *p, unsigned long waited)
 	}
 	spin_unlock_irq(&p->alloc_lock);
 
-	dev_warn(&p->dev, "removal has waited %u s for %lld bytes still in use\n",
-		 jiffies_to_msecs(waited) / 1000,
-		 (long long)atomic64_read(&p->stats.in_use));
+	if (atomic64_read(&p->stats.in_use))
+		dev_warn(&p->dev, "removal has waited %u s for %lld bytes still in use\n",
+			 jiffies_to_msecs(waited) / 1000,
+			 (long long)atomic64_read(&p->stats.in_use));
+	else	/* upstream's pages: only dma-bufs are left to wait for */
+		dev_warn(&p->dev, "removal has waited %u s for dma-buf importers\n",
+			 jiffies_to_msecs(waited) / 1000);
 	for (i = 0; i < n; i++) {
 		if (h[i].caller)
 			dev_warn(&p->dev, "  %lu of %lu pages held by kernel client %pS (allocated by %s[%d] %u s ago)\n",
@@ -156,7 +160,8 @@ static void p2pmem_wait_idle(struct p2pmem_dev *p)
 	 * any window a future path might open between offline and unmap.
 	 */
 	while (!wait_event_idle_timeout(p->idle_wq,
-					!atomic64_read(&p->stats.in_use),
+					!atomic64_read(&p->stats.in_use) &&
+					!atomic_read(&p->dmabufs_held),
 					timeout)) {
 		p2pmem_revoke(p, false);
 		p2pmem_log_holders(p, jiffies - start);

@@ -143,6 +143,7 @@ struct p2pmem_dev {
 	wait_queue_head_t removal_wq;	/* woken when it returns */
 	struct list_head mappings;	/* struct p2pmem_mapping, under lock */
 	struct list_head dmabufs;	/* struct p2pmem_dmabuf, under lock */
+	atomic_t dmabufs_held;		/* of those, holding their pages */
 	struct ratelimit_state log_rs;	/* refusals users can cause */
 
 	struct p2pmem_stats stats;

@@ -74,6 +74,9 @@ struct scatterlist *p2pmem_alloc_sgl(struct p2pmem_dev *p,
 				     unsigned int *nents, u32 length);
 void p2pmem_free_sgl(struct p2pmem_dev *p, struct scatterlist *sgl);
 
+struct dma_buf;
+struct dma_buf *p2pmem_dmabuf_alloc(struct p2pmem_dev *p, size_t size);
+
 int p2pmem_register_removal(struct p2pmem_dev *p, struct p2pmem_removal *r);
 void p2pmem_unregister_removal(struct p2pmem_dev *p, struct p2pmem_removal *r);
 

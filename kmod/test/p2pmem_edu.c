@@ -31,6 +31,14 @@
  *                        until "release" or until the exporter revokes the
  *                        buffer (move_notify: the mapping is dropped at
  *                        once and the log says so)
+ *   kexport SEED PROVIDER  p2pmem_dmabuf_alloc() of 64 KiB from the provider
+ *                        of PCI function PROVIDER (a kernel client's
+ *                        buffer), imported as above; the pattern written
+ *                        and read back, the next page read back as zeroes:
+ *                          kexport ok provider=p2pmemN dma=0x... len=N
+ *   holdpin FD SEED      hold, as an importer without move_notify (7.x
+ *                        only): its mapping pins the buffer, and the
+ *                        provider's removal waits for "release", naming it
  *   status               held | revoked | none
  *   release              drop what hold kept
  */
@@ -46,6 +54,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -125,32 +134,34 @@ static int edu_write_pattern(struct edu *e, dma_addr_t dma, unsigned int seed)
 	return ret;
 }
 
+/* The provider of PCI function @bdf, with a reference, or NULL. */
+static struct p2pmem_dev *edu_provider(const char *bdf)
+{
+	unsigned int dom, bus, dev, fn;
+	struct p2pmem_dev *p = NULL;
+	struct pci_dev *ppdev;
+
+	if (sscanf(bdf, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4)
+		return NULL;
+	ppdev = pci_get_domain_bus_and_slot(dom, bus, PCI_DEVFN(dev, fn));
+	if (ppdev) {
+		p = p2pmem_find_by_pci(ppdev);
+		pci_dev_put(ppdev);
+	}
+	return p;
+}
+
 static void edu_api(struct edu *e, unsigned int seed, const char *prov)
 {
 	struct device *client = &e->pdev->dev;
-	struct p2pmem_dev *p = NULL;
 	enum p2pmem_map_type map;
+	struct p2pmem_dev *p;
 	u8 *want = NULL;
-	struct pci_dev *ppdev;
 	dma_addr_t dma;
 	void *addr;
 	int ret;
 
-	if (prov) {
-		unsigned int dom, bus, dev, fn;
-
-		if (sscanf(prov, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4) {
-			snprintf(e->result, sizeof(e->result), "api FAIL bad provider %s\n", prov);
-			return;
-		}
-		ppdev = pci_get_domain_bus_and_slot(dom, bus, PCI_DEVFN(dev, fn));
-		if (ppdev) {
-			p = p2pmem_find_by_pci(ppdev);
-			pci_dev_put(ppdev);
-		}
-	} else {
-		p = p2pmem_find_many(&client, 1, &map);
-	}
+	p = prov ? edu_provider(prov) : p2pmem_find_many(&client, 1, &map);
 	if (!p) {
 		snprintf(e->result, sizeof(e->result), "api refused no provider for %s\n",
 			 pci_name(e->pdev));
@@ -234,6 +245,16 @@ static const struct dma_buf_attach_ops edu_nop2p_ops = {
 	.P2PMEM_DMA_BUF_NOTIFY = edu_move_notify,
 };
 
+#ifdef P2PMEM_HAVE_DMA_BUF_INVALIDATE
+/*
+ * An importer that cannot be told to let go (7.x allows it: its mappings
+ * pin the buffer): removal must wait for it, naming it.
+ */
+static const struct dma_buf_attach_ops edu_pinning_ops = {
+	.allow_peer2peer = true,
+};
+#endif
+
 static void edu_release_held(struct edu *e)
 {
 	if (!e->held)
@@ -250,7 +271,8 @@ static void edu_release_held(struct edu *e)
 	e->revoked = false;
 }
 
-static void edu_import(struct edu *e, int fd, unsigned int seed, bool p2p, bool hold)
+static void edu_import(struct edu *e, int fd, unsigned int seed,
+		       const struct dma_buf_attach_ops *ops, bool hold)
 {
 	const char *what = hold ? "hold" : "import";
 	struct dma_buf_attachment *attach;
@@ -270,8 +292,7 @@ static void edu_import(struct edu *e, int fd, unsigned int seed, bool p2p, bool 
 			 what, fd, PTR_ERR(dmabuf));
 		return;
 	}
-	attach = dma_buf_dynamic_attach(dmabuf, &e->pdev->dev,
-					p2p ? &edu_p2p_ops : &edu_nop2p_ops, e);
+	attach = dma_buf_dynamic_attach(dmabuf, &e->pdev->dev, ops, e);
 	if (IS_ERR(attach)) {
 		snprintf(e->result, sizeof(e->result), "%s refused errno=%ld\n", what,
 			 -PTR_ERR(attach));
@@ -325,15 +346,120 @@ detach:
 	dma_buf_detach(dmabuf, attach);
 	dma_buf_put(dmabuf);
 }
+
+/*
+ * A kernel client's buffer (p2pmem_dmabuf_alloc()) imported by the engine:
+ * the pattern written at its start and read back, the next page read back
+ * as zeroes.
+ */
+static void edu_kexport(struct edu *e, unsigned int seed, const char *prov)
+{
+	struct dma_buf_attachment *attach;
+	struct p2pmem_dev *p = edu_provider(prov);
+	struct dma_buf *dmabuf;
+	struct sg_table *sgt;
+	dma_addr_t dma;
+	u8 *want;
+	int ret;
+
+	if (!p) {
+		snprintf(e->result, sizeof(e->result), "kexport FAIL no provider for %s\n", prov);
+		return;
+	}
+	want = kzalloc(EDU_BUF_SIZE, GFP_KERNEL);
+	dmabuf = want ? p2pmem_dmabuf_alloc(p, SZ_64K) : ERR_PTR(-ENOMEM);
+	if (IS_ERR(dmabuf)) {
+		snprintf(e->result, sizeof(e->result), "kexport FAIL alloc %ld\n", PTR_ERR(dmabuf));
+		goto free;
+	}
+	attach = dma_buf_dynamic_attach(dmabuf, &e->pdev->dev, &edu_p2p_ops, e);
+	if (IS_ERR(attach)) {
+		snprintf(e->result, sizeof(e->result), "kexport refused errno=%ld\n",
+			 -PTR_ERR(attach));
+		goto put;
+	}
+	dma_resv_lock(dmabuf->resv, NULL);
+	sgt = dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL);
+	dma_resv_unlock(dmabuf->resv);
+	if (IS_ERR(sgt)) {
+		snprintf(e->result, sizeof(e->result), "kexport refused map errno=%ld\n",
+			 -PTR_ERR(sgt));
+		goto detach;
+	}
+	dma = sg_dma_address(sgt->sgl);
+	edu_pattern(want, seed);
+	ret = edu_write_pattern(e, dma, seed);
+	/* back into RAM: the pattern, then a page that must be zero */
+	memset(e->host, 0xff, EDU_BUF_SIZE);
+	if (!ret)
+		ret = edu_dma(e, dma, EDU_BUF, false);
+	if (!ret)
+		ret = edu_dma(e, EDU_BUF, e->host_dma, true);
+	if (!ret && memcmp(e->host, want, EDU_XFER))
+		ret = -EILSEQ;
+	memset(e->host, 0xff, EDU_BUF_SIZE);
+	memset(want, 0, EDU_BUF_SIZE);
+	if (!ret)
+		ret = edu_dma(e, dma + PAGE_SIZE, EDU_BUF, false);
+	if (!ret)
+		ret = edu_dma(e, EDU_BUF, e->host_dma, true);
+	if (!ret && memcmp(e->host, want, EDU_XFER))
+		ret = -ENOTEMPTY;
+	if (ret)
+		snprintf(e->result, sizeof(e->result),
+			 "kexport FAIL %d (-84: pattern, -39: not zeroed)\n", ret);
+	else
+		snprintf(e->result, sizeof(e->result), "kexport ok provider=%s dma=%#llx len=%u\n",
+			 p2pmem_name(p), (unsigned long long)dma, sg_dma_len(sgt->sgl));
+	dma_resv_lock(dmabuf->resv, NULL);
+	dma_buf_unmap_attachment(attach, sgt, DMA_BIDIRECTIONAL);
+	dma_resv_unlock(dmabuf->resv);
+detach:
+	dma_buf_detach(dmabuf, attach);
+put:
+	dma_buf_put(dmabuf);
+free:
+	kfree(want);
+	p2pmem_put(p);
+}
 #else
 static void edu_release_held(struct edu *e)
 {
 }
 
-static void edu_import(struct edu *e, int fd, unsigned int seed, bool p2p, bool hold)
+static void edu_kexport(struct edu *e, unsigned int seed, const char *prov)
+{
+	snprintf(e->result, sizeof(e->result), "kexport FAIL no dma-buf in this kernel\n");
+}
+
+static void edu_import(struct edu *e, int fd, unsigned int seed,
+		       const void *ops, bool hold)
 {
 	snprintf(e->result, sizeof(e->result), "%s FAIL no dma-buf in this kernel\n",
 		 hold ? "hold" : "import");
+}
+#endif
+
+/* The importer's operations: 0 peer2peer, 1 without, 2 pinning (7.x). */
+#if IS_ENABLED(CONFIG_DMA_SHARED_BUFFER)
+static const struct dma_buf_attach_ops *edu_ops(int kind)
+{
+	switch (kind) {
+	case 0:
+		return &edu_p2p_ops;
+	case 1:
+		return &edu_nop2p_ops;
+#ifdef P2PMEM_HAVE_DMA_BUF_INVALIDATE
+	case 2:
+		return &edu_pinning_ops;
+#endif
+	}
+	return NULL;
+}
+#else
+static const void *edu_ops(int kind)
+{
+	return NULL;
 }
 #endif
 
@@ -353,11 +479,19 @@ static ssize_t edu_write(struct file *file, const char __user *ubuf,
 	mutex_lock(&e->lock);
 	n = sscanf(cmd, "import %d %u %31s", &fd, &seed, arg);
 	if (n >= 2) {
-		edu_import(e, fd, seed, !(n == 3 && !strcmp(arg, "nop2p")), false);
+		edu_import(e, fd, seed, edu_ops(n == 3 && !strcmp(arg, "nop2p") ? 1 : 0), false);
 	} else if (sscanf(cmd, "api %u %31s", &seed, arg) >= 1) {
 		edu_api(e, seed, arg[0] ? arg : NULL);
+	} else if (sscanf(cmd, "kexport %u %31s", &seed, arg) == 2) {
+		edu_kexport(e, seed, arg);
 	} else if (sscanf(cmd, "hold %d %u", &fd, &seed) == 2) {
-		edu_import(e, fd, seed, true, true);
+		edu_import(e, fd, seed, edu_ops(0), true);
+	} else if (sscanf(cmd, "holdpin %d %u", &fd, &seed) == 2) {
+		if (edu_ops(2))
+			edu_import(e, fd, seed, edu_ops(2), true);
+		else
+			snprintf(e->result, sizeof(e->result),
+				 "holdpin FAIL before 7.x every p2p importer takes move_notify\n");
 	} else if (!strncmp(cmd, "status", 6)) {
 		if (!e->held)
 			snprintf(e->result, sizeof(e->result), "none\n");

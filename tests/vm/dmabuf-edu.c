@@ -18,6 +18,9 @@
  *   -H   "hold": the importer keeps its mapping; print READY and wait (up to
  *        30 s) until the importer reports the buffer revoked (the provider
  *        was unbound meanwhile), then print "revoked"
+ *   -P FILE  "holdpin": the importer keeps its mapping and cannot be told
+ *        to let go (Linux 7.x); print READY, wait (up to 60 s) until FILE
+ *        exists, then have it release the buffer and print "released"
  *
  * Prints the importer's answer.  Exit 0: imported and the bytes are right
  * (or, -H, revoked); 1: the importer refused (its answer says how);
@@ -94,6 +97,7 @@ int main(int argc, char **argv)
 {
 	struct p2pmem_dmabuf_req req = { 0 };
 	bool declare_client = false, nop2p = false, hold = false;
+	const char *release_file = NULL;
 	uint64_t size = 64 << 10;
 	char cmd[96], ans[256];
 	unsigned int seed;
@@ -101,11 +105,12 @@ int main(int argc, char **argv)
 	int dev, fd, c, i;
 	size_t k;
 
-	while ((c = getopt(argc, argv, "cnHs:")) != -1) {
+	while ((c = getopt(argc, argv, "cnHP:s:")) != -1) {
 		switch (c) {
 		case 'c': declare_client = true; break;
 		case 'n': nop2p = true; break;
 		case 'H': hold = true; break;
+		case 'P': hold = true; release_file = optarg; break;
 		case 's':
 			if (parse_size(optarg, &size) || size < EDU_BYTES || size % 4096)
 				return usage();
@@ -138,7 +143,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dmabuf-edu: P2PMEM_IOC_EXPORT_DMABUF: %s\n", strerror(errno));
 		return 2;
 	}
-	snprintf(cmd, sizeof(cmd), "%s %d %u%s", hold ? "hold" : "import", fd, seed,
+	snprintf(cmd, sizeof(cmd), "%s %d %u%s",
+		 release_file ? "holdpin" : hold ? "hold" : "import", fd, seed,
 		 nop2p ? " nop2p" : "");
 	if (importer(argv[optind + 1], cmd, ans, sizeof(ans)))
 		return 2;
@@ -147,6 +153,16 @@ int main(int argc, char **argv)
 		return 1;
 	if (!strstr(ans, " ok "))
 		return 2;
+	if (release_file) {
+		printf("READY\n");
+		fflush(stdout);
+		for (i = 0; i < 600 && access(release_file, F_OK); i++)
+			usleep(100 * 1000);
+		if (importer(argv[optind + 1], "release", ans, sizeof(ans)))
+			return 2;
+		printf("%s", ans);
+		return i < 600 ? 0 : 2;
+	}
 	for (k = 0; k < size; k++) {
 		unsigned char want = k < EDU_BYTES ? (unsigned char)((seed + k * 7) & 0xff) : 0;
 

@@ -10,11 +10,15 @@
 #     mapping (P2PMEM_IOC_EXPORT_DMABUF) and hands the fd to the driver,
 #     which attaches with allow_peer2peer, maps, and has the engine write the
 #     pattern; the process reads it through its mapping, zeroes after it;
+#     and a kernel client's buffer (p2pmem_dmabuf_alloc): the engine writes
+#     the pattern, reads it back, and reads zeroes after it;
 # (c) refusals, with errno and log line: an importer without peer2peer
 #     (EOPNOTSUPP), the engine on another root port of the q35 host bridge
 #     (EREMOTEIO, the rule's reason); the API refuses that engine too;
 # (d) the card unbound while an importer holds a mapping: the importer is
-#     told (move_notify), drops it, and the removal finishes.
+#     told (move_notify), drops it, and the removal finishes; on 7.x, where
+#     an importer may map without a way to be told, the removal waits for
+#     it, names it in the log, and finishes when it lets go.
 # rig: fabrics=deep kernels=stock,debian-new,stock61
 # shellcheck source=tests/vm/kmod-lib.sh
 . /tests/kmod-lib.sh
@@ -67,6 +71,14 @@ dma=$(sed -n 's/^import ok dma=\([^ ]*\) len=65536$/\1/p' /tmp/o)
 # the same with the engine declared as the file's client
 dmabuf-edu -c -s 8K "/dev/$p" "$edu0" 99 >/tmp/o 2>&1 || fail "declared import: $(cat /tmp/o)"
 grep -q '^bytes ok' /tmp/o || fail "declared import bytes: $(cat /tmp/o)"
+# a kernel client's buffer (p2pmem_dmabuf_alloc), imported by the engine
+r=$(ctl "$edu0" "kexport 13 $mc")
+say "$r"
+case "$r" in "kexport ok provider=$p dma="*" len=65536") ;; *) fail "kernel client export: $r" ;; esac
+dma=${r#*dma=}
+in_bar "${dma%% *}" || fail "kexport DMA address outside $mc's BAR2: $r"
+r=$(ctl "$edu1" "kexport 13 $mc")
+case "$r" in "kexport refused errno=121") ;; *) fail "kernel client export across root ports: $r" ;; esac
 [ "$(kattr "$p" stats/in_use)" = 0 ] || fail "$p: in_use $(kattr "$p" stats/in_use) after the imports"
 
 # (c) refusals
@@ -80,6 +92,28 @@ rc=$?
 [ $rc = 1 ] && grep -q '^import refused errno=121$' /tmp/o || fail "far importer: exit $rc: $(cat /tmp/o)"
 log_has "client $edu1 refused: it and provider $mc do not share an upstream bridge or whitelisted host bridge"
 say "refused across root ports: EREMOTEIO"
+
+# (d) 7.x lets an importer map without a way to be told to let go: the
+# removal waits for it, naming it, and finishes once it releases.
+if [ "$RIG_KERNEL" = debian-new ]; then
+	rm -f /tmp/release /tmp/pin.out
+	dmabuf-edu -P /tmp/release "/dev/$p" "$edu0" 5 >/tmp/pin.out 2>&1 &
+	hpid=$!
+	wait_line /tmp/pin.out READY 20 || fail "pinning importer did not start: $(cat /tmp/pin.out)"
+	kmod_unbind "$mc" &
+	upid=$!
+	wait_dmesg "dma-buf of dmabuf-edu\[$hpid\] (16 pages) still mapped by importer $edu0" ||
+		fail "removal did not name the pinning importer"
+	kill -0 $upid 2>/dev/null || fail "the unbind did not wait for the pinning importer"
+	say "removal waits for the pinning importer, named in the log"
+	touch /tmp/release
+	wait $upid
+	wait $hpid || fail "pinning importer: $(cat /tmp/pin.out)"
+	grep -q '^released' /tmp/pin.out || fail "pinning importer: $(cat /tmp/pin.out)"
+	log_has "$p: all pages back after"
+	kmod_bind "$mc" || fail "cannot bind $mc again"
+	p=$(kmod_provider "$mc" memory) || fail "no provider for $mc after rebinding"
+fi
 
 # (d) unbind while an importer holds a mapping
 rm -f /tmp/hold.out
