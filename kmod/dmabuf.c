@@ -63,19 +63,24 @@ struct p2pmem_dmabuf_attachment {
 	enum p2pmem_map_type map;
 };
 
-static void p2pmem_dmabuf_put_pages(struct p2pmem_dmabuf *db)
+/* Drop the references p2pmem_chardev_get_range() took: one per page. */
+static void p2pmem_put_range(void *kaddr, unsigned long npages)
 {
 	unsigned long i;
 
+	for (i = 0; i < npages; i++)
+		folio_put(page_folio(virt_to_page(kaddr + (i << PAGE_SHIFT))));
+}
+
+static void p2pmem_dmabuf_put_pages(struct p2pmem_dmabuf *db)
+{
 	if (!db->pages_held)
 		return;
 	db->pages_held = false;
-	if (db->kernel) {
+	if (db->kernel)
 		p2pmem_free(db->p, db->kaddr, db->npages << PAGE_SHIFT);
-	} else {
-		for (i = 0; i < db->npages; i++)
-			folio_put(page_folio(virt_to_page(db->kaddr + (i << PAGE_SHIFT))));
-	}
+	else
+		p2pmem_put_range(db->kaddr, db->npages);
 	/*
 	 * Upstream's pages leave our stats when their mapping goes: removal
 	 * also waits for this count (and names the importers meanwhile).
@@ -299,7 +304,6 @@ int p2pmem_dmabuf_export_range(struct p2pmem_dev *p,
 			       const struct p2pmem_dmabuf_req *req)
 {
 	struct dma_buf *dmabuf;
-	unsigned long i;
 	void *kaddr;
 	int ret, fd;
 
@@ -312,8 +316,7 @@ int p2pmem_dmabuf_export_range(struct p2pmem_dev *p,
 		return ret;
 	dmabuf = p2pmem_dmabuf_new(p, kaddr, req->len, false);
 	if (IS_ERR(dmabuf)) {
-		for (i = 0; i < req->len >> PAGE_SHIFT; i++)
-			folio_put(page_folio(virt_to_page(kaddr + (i << PAGE_SHIFT))));
+		p2pmem_put_range(kaddr, req->len >> PAGE_SHIFT);
 		return PTR_ERR(dmabuf);
 	}
 	/* From here on the buffer's release undoes everything. */
