@@ -56,7 +56,7 @@ struct nvmet_args {
 	const char *bdf;
 	bool dry_run;
 	double watch;
-	bool transport_set;
+	bool export_opt;	/* an option only export takes was given */
 };
 
 static int nvmet_opt(void *priv, int c, const char *arg)
@@ -64,13 +64,13 @@ static int nvmet_opt(void *priv, int c, const char *arg)
 	struct nvmet_args *a = priv;
 	char *end;
 
+	a->export_opt |= c != 'w';
 	switch (c) {
 	case 't':
 		if (nvmet_transport_parse(arg, &a->trtype)) {
 			cli_error("unknown transport '%s': use rdma, tcp or loop", arg);
 			return EXIT_BAD_INPUT;
 		}
-		a->transport_set = true;
 		return 0;
 	case 'a':
 		a->traddr = arg;
@@ -140,8 +140,7 @@ static json_object *port_json(const struct nvmet_port *port)
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "id", json_object_new_int((int)port->id));
-	json_object_object_add(o, "trtype", json_object_new_string(
-		port->trtype <= NVMET_LOOP ? nvmet_transport_name(port->trtype) : "other"));
+	json_object_object_add(o, "trtype", json_object_new_string(nvmet_transport_name(port->trtype)));
 	json_object_object_add(o, "adrfam", jstr(port->adrfam));
 	json_object_object_add(o, "traddr", jstr(port->traddr));
 	json_object_object_add(o, "trsvcid", jstr(port->trsvcid));
@@ -153,8 +152,7 @@ static void port_text(const struct nvmet_port *port, const char *note)
 	if (port->trtype == NVMET_LOOP)
 		printf("  port %u: loop%s\n", port->id, note);
 	else
-		printf("  port %u: %s %s:%s (%s)%s\n", port->id,
-		       port->trtype <= NVMET_LOOP ? nvmet_transport_name(port->trtype) : "other",
+		printf("  port %u: %s %s:%s (%s)%s\n", port->id, nvmet_transport_name(port->trtype),
 		       port->traddr, port->trsvcid, port->adrfam, note);
 }
 
@@ -503,24 +501,24 @@ static int nvmet_status_cmd(struct cli_opts *o, struct nvmet_args *a, int argc, 
 		goto out;
 	}
 	for (i = 0; i < nsub; i++) {
+		const struct nvmet_port *p = st[i].ports;	/* judged by the first */
+		size_t nrdma = 0;
+		int r;
+
 		if (nvmet_subsys_read(&env, nqns[i], &st[i]))
 			continue;
+		if (st[i].nports && p->trtype == NVMET_RDMA) {
+			r = rdma_devs_for_addr(&env, p->traddr, rdma, NVMET_MAX_RDMA, why, sizeof(why));
+			nrdma = r > 0 ? (size_t)r : 0;
+		}
 		for (j = 0; j < st[i].nns; j++) {
 			struct nvmet_ns *n = &st[i].ns[j];
-			struct nvmet_port none = { .trtype = NVMET_LOOP + 1 };
-			const struct nvmet_port *p = st[i].nports ? &st[i].ports[0] : &none;
-			size_t nrdma = 0;
-			int r;
 
 			if (nvmet_ns_resolve(&env, n->device, n, why, sizeof(why)))
 				n->blk[0] = 0;
-			if (p->trtype == NVMET_RDMA) {
-				r = rdma_devs_for_addr(&env, p->traddr, rdma, NVMET_MAX_RDMA, why, sizeof(why));
-				nrdma = r > 0 ? (size_t)r : 0;
-			}
 			if (!st[i].nports)
 				snprintf(n->why, sizeof(n->why), "not exported on any port");
-			else if (p->trtype > NVMET_LOOP)
+			else if (p->trtype == NVMET_OTHER)
 				snprintf(n->why, sizeof(n->why), "host memory: only nvmet-rdma uses p2p memory");
 			else
 				nvmet_ns_predict(&env, n, p, rdma, nrdma);
@@ -710,21 +708,17 @@ int cmd_nvmet(struct cli_opts *o, int argc, char **argv)
 	/* operands are counted from argv + 1 */
 	argc--;
 	argv++;
+	if (args.watch > 0 && strcmp(action, "status")) {
+		cli_error("--watch belongs to status, not %s", action);
+		return EXIT_BAD_INPUT;
+	}
 	if (!strcmp(action, "export"))
 		return nvmet_export_cmd(o, &args, argc, argv);
-	if (args.watch > 0 || args.dry_run || args.mode != MODE_AUTO || args.traddr ||
-	    args.trsvcid || args.transport_set) {
-		if (strcmp(action, "status") || args.dry_run || args.mode != MODE_AUTO ||
-		    args.traddr || args.trsvcid || args.transport_set) {
-			cli_error("these options belong to export, not %s", action);
-			return EXIT_BAD_INPUT;
-		}
+	if (args.export_opt) {
+		cli_error("these options belong to export, not %s", action);
+		return EXIT_BAD_INPUT;
 	}
 	if (!strcmp(action, "status"))
 		return nvmet_status_cmd(o, &args, argc, argv);
-	if (args.watch > 0) {
-		cli_error("--watch belongs to status");
-		return EXIT_BAD_INPUT;
-	}
 	return nvmet_unexport_cmd(o, argc, argv);
 }

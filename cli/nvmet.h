@@ -24,8 +24,11 @@
 #define NVMET_MAX_PORTS		64
 #define NVMET_WHY		3072
 
-/* The transports nvmet offers through configfs (addr_trtype). */
-enum nvmet_transport { NVMET_RDMA, NVMET_TCP, NVMET_LOOP };
+/*
+ * The transports nvmet offers through configfs (addr_trtype); OTHER: one
+ * found in configfs that export does not make (fc, pci), never p2p.
+ */
+enum nvmet_transport { NVMET_RDMA, NVMET_TCP, NVMET_LOOP, NVMET_OTHER };
 
 /* An RDMA device that serves a port's address. */
 struct rdma_dev {
@@ -118,12 +121,12 @@ void nvmet_ns_predict(const struct nvmet_env *env, struct nvmet_ns *ns,
 		      size_t nrdma);
 /**
  * nvmet_best_provider() - the published upstream provider the kernel would
- * take for @clients (pci_p2pmem_find_many; ties broken by BDF)
- * Return: its BDF, or NULL (@why says why)
+ * take for @clients (pci_p2pmem_find_many; ties broken by BDF), in @bdf
+ * Return: its distance, or -1 (@why says why)
  */
-const char *nvmet_best_provider(const struct nvmet_env *env,
-				struct p2pmem_pci_dev *const *clients, size_t n,
-				char *bdf, size_t bdflen, char *why, size_t len);
+int nvmet_best_provider(const struct nvmet_env *env,
+			struct p2pmem_pci_dev *const *clients, size_t n,
+			char *bdf, size_t bdflen, char *why, size_t len);
 
 /* nvmet_configfs.c */
 struct nvmet_subsys_state {

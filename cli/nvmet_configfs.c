@@ -103,7 +103,7 @@ static void read_port(const struct nvmet_env *env, const char *id, struct nvmet_
 	snprintf(dir, sizeof(dir), "%s/ports/%s", env->cfs, id);
 	snprintf(path, sizeof(path), "%s/addr_trtype", dir);
 	if (!cfs_read(path, v, sizeof(v)) || nvmet_transport_parse(v, &p->trtype) != 0)
-		p->trtype = NVMET_LOOP + 1;	/* fc, pci: not ours to judge */
+		p->trtype = NVMET_OTHER;
 	snprintf(path, sizeof(path), "%s/addr_traddr", dir);
 	cfs_read(path, p->traddr, sizeof(p->traddr));
 	snprintf(path, sizeof(path), "%s/addr_trsvcid", dir);

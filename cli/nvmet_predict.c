@@ -42,6 +42,8 @@ const char *nvmet_transport_name(enum nvmet_transport t)
 		return "tcp";
 	case NVMET_LOOP:
 		return "loop";
+	case NVMET_OTHER:
+		return "other";
 	}
 	return "?";
 }
@@ -265,9 +267,9 @@ static int reach(const struct nvmet_env *env, struct p2pmem_pci_dev *prov,
 	return sum;
 }
 
-const char *nvmet_best_provider(const struct nvmet_env *env,
-				struct p2pmem_pci_dev *const *clients, size_t n,
-				char *bdf, size_t bdflen, char *why, size_t len)
+int nvmet_best_provider(const struct nvmet_env *env,
+			struct p2pmem_pci_dev *const *clients, size_t n,
+			char *bdf, size_t bdflen, char *why, size_t len)
 {
 	struct p2pmem_provider *p;
 	char reason[NVMET_WHY] = "";
@@ -296,11 +298,9 @@ const char *nvmet_best_provider(const struct nvmet_env *env,
 			snprintf(bdf, bdflen, "%s", p2pmem_pci_dev_bdf(fn));
 		}
 	}
-	if (best >= 0)
-		return bdf;
-	if (!seen)
+	if (best < 0 && !seen)
 		snprintf(why, len, "no published P2PDMA provider on this system (`p2pmem list`)");
-	return NULL;
+	return best;
 }
 
 int nvmet_ns_check_attr(const struct nvmet_env *env, const struct nvmet_ns *ns,
@@ -352,20 +352,12 @@ int nvmet_ns_check_attr(const struct nvmet_env *env, const struct nvmet_ns *ns,
 		}
 		return 0;
 	}
-	if (!nvmet_best_provider(env, &ns->fn, 1, bdf, sizeof(bdf), reason, sizeof(reason))) {
+	if (nvmet_best_provider(env, &ns->fn, 1, bdf, sizeof(bdf), reason, sizeof(reason)) < 0) {
 		snprintf(why, len, "the kernel refuses to enable %s with p2pmem=1: no peer-to-peer memory is available for %s (EINVAL): %s",
 			 ns->device, ns->device, reason);
 		return -EINVAL;
 	}
 	return 0;
-}
-
-static struct p2pmem_pci_dev *prov_of(const struct nvmet_env *env, const char *bdf)
-{
-	struct p2pmem_pci_dev *fn = NULL;
-
-	p2pmem_pci_dev_find(env->ctx, bdf, &fn);
-	return fn;
 }
 
 /* One RDMA device's outcome: 1 p2p (provider in @bdf), 0 host memory. */
@@ -400,13 +392,14 @@ static int predict_rdma(const struct nvmet_env *env, const struct nvmet_ns *ns,
 	}
 	clients[0] = r->fn;
 	clients[1] = ns->fn;
-	if (!nvmet_best_provider(env, clients, 2, bdf, bdflen, reason, sizeof(reason))) {
+	d = nvmet_best_provider(env, clients, 2, bdf, bdflen, reason, sizeof(reason));
+	if (d < 0) {
 		snprintf(why, len, "host memory: no peer-to-peer memory is available that both %s (%s) and %s reach (the kernel logs this when a host connects): %s",
 			 r->name, p2pmem_pci_dev_bdf(r->fn), ns->device, reason);
 		return 0;
 	}
 	snprintf(why, len, "p2p memory from %s: the closest published provider that RDMA device %s (%s) and %s both reach (distance %d)",
-		 bdf, r->name, p2pmem_pci_dev_bdf(r->fn), ns->blk, reach(env, prov_of(env, bdf), clients, 2, reason, sizeof(reason)));
+		 bdf, r->name, p2pmem_pci_dev_bdf(r->fn), ns->blk, d);
 	return 1;
 }
 

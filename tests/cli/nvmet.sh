@@ -59,6 +59,8 @@ expect_exit 2 'subsystem nqn.2026-12.io.p2pmem:existing is already exported' -- 
 expect_exit 2 'nvmet is not available: .*/kernel/config/nvmet does not exist; load the target \(modprobe nvmet' -- fx switch nvmet export -a 192.168.5.1 $Q /dev/nvme0n1
 expect_exit 2 'unknown nvmet action' -- fx nvmet nvmet start
 expect_exit 2 'these options belong to export' -- fx nvmet nvmet status -a 192.168.5.1
+expect_exit 2 'these options belong to export, not unexport' -- fx nvmet nvmet unexport --p2pmem auto nqn.x
+expect_exit 2 '--watch belongs to status, not export' -- ex -n --watch 1 -a 192.168.5.1 $Q /dev/nvme0n1
 
 # A kernel without P2PDMA: no attribute, host memory, --no-p2p to export.
 expect_exit 1 'this kernel has no CONFIG_PCI_P2PDMA .*export with --no-p2p, or run a kernel with P2PDMA' -- fx nvmet-stock nvmet export -n -a 192.168.5.1 $Q /dev/nvme0n1
