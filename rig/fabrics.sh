@@ -202,7 +202,10 @@ fabric_deep() {
 # family 0x17, on which Linux allows p2p through the host bridge).  nvme a and
 # the memory card are two functions of one device below root port rp0; Linux
 # turns on ACS P2P redirect at rp0 because an IOMMU is present, so even they
-# meet only at the root complex.  nvme b is on its own root port.
+# meet only at the root complex.  nvme b is on its own root port, and so is
+# an edu DMA engine: the one client here whose DMA the test driver programs
+# itself, so the IOVAs of the host-bridge path (dma_map_resource) carry real
+# bytes through the IOMMU (tests/vm/edu-iommu.sh).
 #
 #   00:00.0 host bridge (q35)
 #   00:02.0 pcie-root-port rp0, ACS SV RR CR UF --------- bus 01
@@ -210,6 +213,8 @@ fabric_deep() {
 #   |   01:00.1 ivshmem memory card (function 1)
 #   00:03.0 pcie-root-port rp1, ACS SV RR CR UF --------- bus 02
 #   |   02:00.0 nvme b
+#   00:04.0 pcie-root-port rp2, ACS SV RR CR UF --------- bus 03
+#   |   03:00.0 edu (DMA engine)
 #   00:1f.0/.2/.3 ICH9
 #
 # Expected (upstream rule): every pair through the host bridge, allowed (Zen);
@@ -218,7 +223,11 @@ fabric_deep() {
 # the root complex back into the BAR).
 fabric_iommu-zen_doc() { echo "IOMMU on, AMD Zen CPU: ACS redirect at a root port; host-bridge p2p through IOVAs"; }
 fabric_iommu-zen_cpu() { echo EPYC; }
-fabric_iommu-zen() { iommu_devices "$1"; }
+fabric_iommu-zen() {
+	iommu_devices "$1"
+	root_port rp2 0x4 3
+	edu edu0 rp2
+}
 
 # The devices of both iommu-* fabrics: VT-d first, then nvme a and the memory
 # card as functions 0 and 1 of one device on rp0, nvme b on rp1.
