@@ -117,9 +117,30 @@ static json_object *jstr(const char *s)
 	return s && *s ? json_object_new_string(s) : NULL;
 }
 
-static json_object *ns_json(const struct nvmet_ns *ns, bool with_state)
+/*
+ * One namespace's prediction through one port of its subsystem (status).
+ * nvmet decides per connection: the port a host connects through gives the
+ * transport, and only nvmet-rdma names a p2p client, so the ports of one
+ * subsystem can disagree.
+ */
+struct port_verdict {
+	bool p2p;
+	char provider[32];
+	char why[NVMET_WHY];
+};
+
+/* A subsystem's namespaces judged through every one of its ports. */
+struct subsys_verdicts {
+	const struct nvmet_port *ports;
+	size_t nports;
+	struct port_verdict *v;		/* [ns * nports + port] */
+};
+
+static json_object *ns_json(const struct nvmet_ns *ns, bool with_state,
+			    const struct subsys_verdicts *sv, size_t idx)
 {
 	json_object *o = json_object_new_object(), *p = json_object_new_object();
+	size_t k;
 
 	json_object_object_add(o, "nsid", json_object_new_int((int)ns->nsid));
 	json_object_object_add(o, "device", json_object_new_string(ns->device));
@@ -132,6 +153,20 @@ static json_object *ns_json(const struct nvmet_ns *ns, bool with_state)
 	json_object_object_add(p, "provider", jstr(ns->provider));
 	json_object_object_add(p, "reason", json_object_new_string(ns->why));
 	json_object_object_add(o, "prediction", p);
+	if (!sv || !sv->v)
+		return o;
+	p = json_object_new_array();
+	for (k = 0; k < sv->nports; k++) {
+		const struct port_verdict *v = &sv->v[idx * sv->nports + k];
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "port", json_object_new_int((int)sv->ports[k].id));
+		json_object_object_add(e, "memory", json_object_new_string(v->p2p ? "p2p" : "host"));
+		json_object_object_add(e, "provider", jstr(v->provider));
+		json_object_object_add(e, "reason", json_object_new_string(v->why));
+		json_object_array_add(p, e);
+	}
+	json_object_object_add(o, "by_port", p);
 	return o;
 }
 
@@ -156,8 +191,11 @@ static void port_text(const struct nvmet_port *port, const char *note)
 		       port->traddr, port->trsvcid, port->adrfam, note);
 }
 
-static void ns_text(const struct nvmet_ns *ns, bool with_state, int p2pdma)
+static void ns_text(const struct nvmet_ns *ns, bool with_state, int p2pdma,
+		    const struct subsys_verdicts *sv, size_t idx)
 {
+	size_t k;
+
 	printf("  namespace %u: %s", ns->nsid, ns->device);
 	if (pci_of(ns))
 		printf(" (%s)", pci_of(ns));
@@ -168,7 +206,13 @@ static void ns_text(const struct nvmet_ns *ns, bool with_state, int p2pdma)
 	else if (p2pdma == 0)
 		printf(", no p2pmem attribute (kernel without P2PDMA)");
 	putchar('\n');
-	printf("    %s\n", ns->why);
+	if (!sv || !sv->v || sv->nports < 2) {
+		printf("    %s\n", ns->why);
+		return;
+	}
+	for (k = 0; k < sv->nports; k++)
+		printf("    through port %u: %s\n", sv->ports[k].id,
+		       sv->v[idx * sv->nports + k].why);
 }
 
 /* ---- export --------------------------------------------------------------- */
@@ -274,7 +318,7 @@ static void export_print(const struct cli_opts *o, const char *nqn, const struct
 		json_object_object_add(json_object_object_get(r, "port"), "created",
 				       json_object_new_boolean(!port->exists));
 		for (i = 0; i < nns; i++)
-			json_object_array_add(a, ns_json(&ns[i], false));
+			json_object_array_add(a, ns_json(&ns[i], false, NULL, 0));
 		json_object_object_add(r, "namespaces", a);
 		cli_json_emit(r);
 		return;
@@ -282,7 +326,7 @@ static void export_print(const struct cli_opts *o, const char *nqn, const struct
 	printf("subsystem %s: %zu namespace%s (allow any host)\n", nqn, nns, nns == 1 ? "" : "s");
 	port_text(port, port->exists ? ", existing" : ", new");
 	for (i = 0; i < nns; i++)
-		ns_text(&ns[i], false, p2pdma);
+		ns_text(&ns[i], false, p2pdma, NULL, 0);
 	if (!strcmp(state, "exported"))
 		printf("exported: %s/subsystems/%s\n", cfs, nqn);
 	else if (!strcmp(state, "dry-run"))
@@ -444,6 +488,65 @@ static void watch_run(const struct nvmet_env *env, struct watched *w, size_t n, 
 	} while (cli_clock(CLOCK_MONOTONIC) < end);
 }
 
+/*
+ * Predict every namespace of @st through every port it is linked in (@sv);
+ * a namespace's own prediction is that of its first port (the lowest id).
+ */
+static int status_predict(const struct nvmet_env *env, struct nvmet_subsys_state *st,
+			  struct subsys_verdicts *sv)
+{
+	struct rdma_dev rdma[NVMET_MAX_RDMA];
+	struct nvmet_ns *tmp;
+	char why[1024];
+	size_t j, k;
+
+	sv->ports = st->ports;
+	sv->nports = st->nports;
+	sv->v = NULL;
+	if (!st->nports) {
+		for (j = 0; j < st->nns; j++)
+			snprintf(st->ns[j].why, sizeof(st->ns[j].why), "not exported on any port");
+		return 0;
+	}
+	sv->v = calloc(st->nns * st->nports + 1, sizeof(*sv->v));
+	tmp = malloc(sizeof(*tmp));
+	if (!sv->v || !tmp) {
+		free(tmp);
+		return -ENOMEM;
+	}
+	for (k = 0; k < st->nports; k++) {
+		const struct nvmet_port *port = &st->ports[k];
+		size_t nrdma = 0;
+
+		if (port->trtype == NVMET_RDMA) {
+			int r = rdma_devs_for_addr(env, port->traddr, rdma, NVMET_MAX_RDMA,
+						   why, sizeof(why));
+
+			nrdma = r > 0 ? (size_t)r : 0;
+		}
+		for (j = 0; j < st->nns; j++) {
+			struct port_verdict *v = &sv->v[j * st->nports + k];
+
+			*tmp = st->ns[j];
+			if (port->trtype == NVMET_OTHER)
+				snprintf(tmp->why, sizeof(tmp->why),
+					 "host memory: only nvmet-rdma uses p2p memory");
+			else
+				nvmet_ns_predict(env, tmp, port, rdma, nrdma);
+			v->p2p = tmp->p2p;
+			memcpy(v->provider, tmp->provider, sizeof(v->provider));
+			memcpy(v->why, tmp->why, sizeof(v->why));
+		}
+	}
+	for (j = 0; j < st->nns; j++) {
+		st->ns[j].p2p = sv->v[j * st->nports].p2p;
+		memcpy(st->ns[j].provider, sv->v[j * st->nports].provider, sizeof(st->ns[j].provider));
+		memcpy(st->ns[j].why, sv->v[j * st->nports].why, sizeof(st->ns[j].why));
+	}
+	free(tmp);
+	return 0;
+}
+
 /* The context and nvmet's configfs, or NULL after saying what is missing. */
 static struct p2pmem_ctx *nvmet_open(struct cli_opts *o, struct nvmet_env *env)
 {
@@ -464,7 +567,7 @@ static struct p2pmem_ctx *nvmet_open(struct cli_opts *o, struct nvmet_env *env)
 static int nvmet_status_cmd(struct cli_opts *o, struct nvmet_args *a, int argc, char **argv)
 {
 	struct nvmet_subsys_state *st = NULL;
-	struct rdma_dev rdma[NVMET_MAX_RDMA];
+	struct subsys_verdicts *sv = NULL;
 	struct watched w[64];
 	struct nvmet_env env = { 0 };
 	json_object *root = NULL, *jsubs = NULL;
@@ -496,33 +599,26 @@ static int nvmet_status_cmd(struct cli_opts *o, struct nvmet_args *a, int argc, 
 		goto out;
 	}
 	st = calloc(nsub ? nsub : 1, sizeof(*st));
-	if (!st) {
+	sv = calloc(nsub ? nsub : 1, sizeof(*sv));
+	if (!st || !sv) {
 		cli_error("out of memory");
 		goto out;
 	}
 	for (i = 0; i < nsub; i++) {
-		const struct nvmet_port *p = st[i].ports;	/* judged by the first */
-		size_t nrdma = 0;
-		int r;
-
 		if (nvmet_subsys_read(&env, nqns[i], &st[i]))
 			continue;
-		if (st[i].nports && p->trtype == NVMET_RDMA) {
-			r = rdma_devs_for_addr(&env, p->traddr, rdma, NVMET_MAX_RDMA, why, sizeof(why));
-			nrdma = r > 0 ? (size_t)r : 0;
+		for (j = 0; j < st[i].nns; j++)
+			if (nvmet_ns_resolve(&env, st[i].ns[j].device, &st[i].ns[j], why, sizeof(why)))
+				st[i].ns[j].blk[0] = 0;
+		if (status_predict(&env, &st[i], &sv[i])) {
+			cli_error("out of memory");
+			goto out;
 		}
 		for (j = 0; j < st[i].nns; j++) {
 			struct nvmet_ns *n = &st[i].ns[j];
 
-			if (nvmet_ns_resolve(&env, n->device, n, why, sizeof(why)))
-				n->blk[0] = 0;
-			if (!st[i].nports)
-				snprintf(n->why, sizeof(n->why), "not exported on any port");
-			else if (p->trtype == NVMET_OTHER)
-				snprintf(n->why, sizeof(n->why), "host memory: only nvmet-rdma uses p2p memory");
-			else
-				nvmet_ns_predict(&env, n, p, rdma, nrdma);
-			watch_add(w, &nw, 64, n->provider);
+			for (k = 0; sv[i].v && k < st[i].nports; k++)
+				watch_add(w, &nw, 64, sv[i].v[j * st[i].nports + k].provider);
 			watch_add(w, &nw, 64, n->attr);
 			if (!strcmp(n->attr, "1")) {
 				struct p2pmem_provider *pr;
@@ -555,7 +651,7 @@ static int nvmet_status_cmd(struct cli_opts *o, struct nvmet_args *a, int argc, 
 				json_object_array_add(pa, port_json(&st[i].ports[j]));
 			json_object_object_add(s, "ports", pa);
 			for (j = 0; j < st[i].nns; j++)
-				json_object_array_add(na, ns_json(&st[i].ns[j], true));
+				json_object_array_add(na, ns_json(&st[i].ns[j], true, &sv[i], j));
 			json_object_object_add(s, "namespaces", na);
 			json_object_array_add(jsubs, s);
 			continue;
@@ -566,7 +662,7 @@ static int nvmet_status_cmd(struct cli_opts *o, struct nvmet_args *a, int argc, 
 		for (j = 0; j < st[i].nports; j++)
 			port_text(&st[i].ports[j], "");
 		for (j = 0; j < st[i].nns; j++)
-			ns_text(&st[i].ns[j], true, env.p2pdma);
+			ns_text(&st[i].ns[j], true, env.p2pdma, &sv[i], j);
 	}
 	if (jsubs) {
 		json_object_object_add(root, "subsystems", jsubs);
@@ -618,6 +714,9 @@ out:
 	for (i = 0; nqns && nqns[i]; i++)
 		free(nqns[i]);
 	free(nqns);
+	for (i = 0; sv && i < nsub; i++)
+		free(sv[i].v);
+	free(sv);
 	free(st);
 	p2pmem_ctx_free(ctx);
 	return ret;

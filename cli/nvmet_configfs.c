@@ -119,6 +119,13 @@ static int nsid_cmp(const void *a, const void *b)
 	return (x->nsid > y->nsid) - (x->nsid < y->nsid);
 }
 
+static int port_id_cmp(const void *a, const void *b)
+{
+	const struct nvmet_port *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
 int nvmet_subsys_read(const struct nvmet_env *env, const char *nqn,
 		      struct nvmet_subsys_state *st)
 {
@@ -170,6 +177,7 @@ int nvmet_subsys_read(const struct nvmet_env *env, const char *nqn,
 		read_port(env, e->d_name, &st->ports[st->nports++]);
 	}
 	closedir(d);
+	qsort(st->ports, st->nports, sizeof(st->ports[0]), port_id_cmp);
 	return 0;
 }
 

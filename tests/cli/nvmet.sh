@@ -76,6 +76,11 @@ expect_exit 0 '0000:03:00.0: available 64.0 MiB of 64.0 MiB, did not move' -- fx
 expect_exit 0 '^p2p memory in use: no' -- fx nvmet nvmet status --watch 0.1
 expect_exit 0 '"p2p_in_use": false' -- fx nvmet nvmet status -o json --watch 0.1
 expect_exit 2 'no subsystem nqn.x in' -- fx nvmet nvmet status nqn.x
+# a subsystem on two ports is judged through each: nvmet decides per connection
+T=nqn.2026-12.io.p2pmem:two-ports
+expect_exit 0 'through port 1: p2p memory from 0000:04:00.0: the closest published provider that RDMA device mlx5_0' -- fx nvmet nvmet status $T
+expect_exit 0 'through port 7: host memory: nvmet-tcp never uses p2p memory' -- fx nvmet nvmet status $T
+expect_exit 0 '"port": 7,[[:space:]]*"memory": "host"' -- bash -c "$(declare -f fx); fx nvmet nvmet status -o json $T | tr -d '\n'"
 expect_exit 2 'no subsystem nqn.x in .*nothing to unexport' -- fx nvmet nvmet unexport nqn.x
 expect_exit 2 '--watch takes seconds' -- fx nvmet nvmet status --watch -1
 
