@@ -40,6 +40,8 @@ static const char nvmet_usage[] =
 	"                     rule picks, or refuse (exit 1) when it would not be used;\n"
 	"                     1: let the kernel pick; BDF: this provider; off\n"
 	"      --no-p2p       host memory (the same as --p2pmem off)\n"
+	"  -H, --host NQN     only this host may connect (repeat for more, up to 16);\n"
+	"                     without it any host may\n"
 	"  -n, --dry-run      predict and show the plan, write nothing\n"
 	"status options:\n"
 	"  -w, --watch SECS   sample the providers' available for SECS seconds (I/O\n"
@@ -57,7 +59,15 @@ struct nvmet_args {
 	bool dry_run;
 	double watch;
 	bool export_opt;	/* an option only export takes was given */
+	const char *hosts[NVMET_MAX_HOSTS];	/* --host: allowed host NQNs */
+	size_t nhosts;
 };
+
+/* What configfs and the kernel take as an NQN (subsystem or host). */
+static bool nqn_usable(const char *nqn)
+{
+	return *nqn && strlen(nqn) <= NVMET_NQN_MAX && !strchr(nqn, '/') && nqn[0] != '.';
+}
 
 static int nvmet_opt(void *priv, int c, const char *arg)
 {
@@ -93,6 +103,26 @@ static int nvmet_opt(void *priv, int c, const char *arg)
 	case 'N':
 		a->mode = MODE_OFF;
 		return 0;
+	case 'H': {
+		size_t i;
+
+		if (!nqn_usable(arg)) {
+			cli_error("--host '%s' is not a usable host NQN (1-223 characters, no '/'), e.g. the host's /etc/nvme/hostnqn",
+				  arg);
+			return EXIT_BAD_INPUT;
+		}
+		for (i = 0; i < a->nhosts; i++)
+			if (!strcmp(a->hosts[i], arg)) {
+				cli_error("--host %s is given twice", arg);
+				return EXIT_BAD_INPUT;
+			}
+		if (a->nhosts == NVMET_MAX_HOSTS) {
+			cli_error("at most %d --host options", NVMET_MAX_HOSTS);
+			return EXIT_BAD_INPUT;
+		}
+		a->hosts[a->nhosts++] = arg;
+		return 0;
+	}
 	case 'n':
 		a->dry_run = true;
 		return 0;
@@ -302,28 +332,61 @@ static int export_plan(struct nvmet_env *env, struct nvmet_args *a, struct nvmet
 	return EXIT_OK;
 }
 
+/* Who may connect, as configfs says it: any host, the hosts named, or none. */
+static void access_text(bool any, const char *const *hosts, size_t n)
+{
+	size_t i;
+
+	if (any) {
+		printf(" (allow any host)");
+		return;
+	}
+	if (!n) {
+		printf(" (no host allowed)");
+		return;
+	}
+	printf(" (host%s ", n == 1 ? "" : "s");
+	for (i = 0; i < n; i++)
+		printf("%s%s", i ? ", " : "", hosts[i]);
+	putchar(')');
+}
+
+static json_object *hosts_json(const char *const *hosts, size_t n)
+{
+	json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(hosts[i]));
+	return a;
+}
+
 static void export_print(const struct cli_opts *o, const char *nqn, const struct nvmet_ns *ns,
 			 size_t nns, const struct nvmet_port *port, const char *state,
-			 const char *cfs, int p2pdma)
+			 const char *cfs, int p2pdma, const struct nvmet_args *a)
 {
 	size_t i;
 
 	if (o->out == &output_json) {
-		json_object *r = json_object_new_object(), *a = json_object_new_array();
+		json_object *r = json_object_new_object(), *na = json_object_new_array();
 
 		json_object_object_add(r, "subsystem", json_object_new_string(nqn));
 		json_object_object_add(r, "state", json_object_new_string(state));
+		json_object_object_add(r, "allow_any_host", json_object_new_boolean(!a->nhosts));
+		json_object_object_add(r, "allowed_hosts", hosts_json(a->hosts, a->nhosts));
 		json_object_object_add(r, "configfs", json_object_new_string(cfs));
 		json_object_object_add(r, "port", port_json(port));
 		json_object_object_add(json_object_object_get(r, "port"), "created",
 				       json_object_new_boolean(!port->exists));
 		for (i = 0; i < nns; i++)
-			json_object_array_add(a, ns_json(&ns[i], false, NULL, 0));
-		json_object_object_add(r, "namespaces", a);
+			json_object_array_add(na, ns_json(&ns[i], false, NULL, 0));
+		json_object_object_add(r, "namespaces", na);
 		cli_json_emit(r);
 		return;
 	}
-	printf("subsystem %s: %zu namespace%s (allow any host)\n", nqn, nns, nns == 1 ? "" : "s");
+	printf("subsystem %s: %zu namespace%s", nqn, nns, nns == 1 ? "" : "s");
+	access_text(!a->nhosts, a->hosts, a->nhosts);
+	putchar('\n');
 	port_text(port, port->exists ? ", existing" : ", new");
 	for (i = 0; i < nns; i++)
 		ns_text(&ns[i], false, p2pdma, NULL, 0);
@@ -356,7 +419,7 @@ static int nvmet_export_cmd(struct cli_opts *o, struct nvmet_args *a, int argc, 
 		cli_error("at most %d namespaces per export", NVMET_MAX_NS);
 		return EXIT_BAD_INPUT;
 	}
-	if (!*nqn || strlen(nqn) > 223 || strchr(nqn, '/') || nqn[0] == '.') {
+	if (!nqn_usable(nqn)) {
 		cli_error("'%s' is not a usable NQN (1-223 characters, no '/'), e.g. nqn.2026-12.io.example:target1",
 			  nqn);
 		return EXIT_BAD_INPUT;
@@ -402,23 +465,23 @@ static int nvmet_export_cmd(struct cli_opts *o, struct nvmet_args *a, int argc, 
 	for (i = 0; i < nns; i++)
 		host += !ns[i].p2p;
 	if (a->mode == MODE_AUTO && host) {
-		export_print(o, nqn, ns, nns, &port, "refused", env.cfs, env.p2pdma);
+		export_print(o, nqn, ns, nns, &port, "refused", env.cfs, env.p2pdma, a);
 		cli_error("p2p memory would not be used for %zu of %zu namespace%s (see above), so nothing was written; export with host memory using --no-p2p",
 			  host, nns, nns == 1 ? "" : "s");
 		ret = EXIT_NOT_SUPPORTED;
 		goto out;
 	}
 	if (a->dry_run) {
-		export_print(o, nqn, ns, nns, &port, "dry-run", env.cfs, env.p2pdma);
+		export_print(o, nqn, ns, nns, &port, "dry-run", env.cfs, env.p2pdma, a);
 		ret = EXIT_OK;
 		goto out;
 	}
-	if (nvmet_export(&env, nqn, ns, nns, &port, why, sizeof(why))) {
+	if (nvmet_export(&env, nqn, ns, nns, &port, a->hosts, a->nhosts, why, sizeof(why))) {
 		cli_error("%s; nothing is left of the export in %s", why, env.cfs);
 		ret = EXIT_BAD_INPUT;
 		goto out;
 	}
-	export_print(o, nqn, ns, nns, &port, "exported", env.cfs, env.p2pdma);
+	export_print(o, nqn, ns, nns, &port, "exported", env.cfs, env.p2pdma, a);
 	ret = EXIT_OK;
 out:
 	free(ns);
@@ -641,12 +704,17 @@ static int nvmet_status_cmd(struct cli_opts *o, struct nvmet_args *a, int argc, 
 		printf("no subsystems in %s\n", env.cfs);
 	}
 	for (i = 0; i < nsub; i++) {
+		const char *hp[NVMET_MAX_HOSTS];
+
+		for (j = 0; j < st[i].nhosts; j++)
+			hp[j] = st[i].hosts[j];
 		if (jsubs) {
 			json_object *s = json_object_new_object(), *pa = json_object_new_array(),
 				    *na = json_object_new_array();
 
 			json_object_object_add(s, "subsystem", json_object_new_string(st[i].nqn));
 			json_object_object_add(s, "allow_any_host", json_object_new_boolean(st[i].allow_any_host));
+			json_object_object_add(s, "allowed_hosts", hosts_json(hp, st[i].nhosts));
 			for (j = 0; j < st[i].nports; j++)
 				json_object_array_add(pa, port_json(&st[i].ports[j]));
 			json_object_object_add(s, "ports", pa);
@@ -656,7 +724,9 @@ static int nvmet_status_cmd(struct cli_opts *o, struct nvmet_args *a, int argc, 
 			json_object_array_add(jsubs, s);
 			continue;
 		}
-		printf("subsystem %s%s\n", st[i].nqn, st[i].allow_any_host ? " (allow any host)" : "");
+		printf("subsystem %s", st[i].nqn);
+		access_text(st[i].allow_any_host, hp, st[i].nhosts);
+		putchar('\n');
 		if (!st[i].nports)
 			printf("  not exported on any port\n");
 		for (j = 0; j < st[i].nports; j++)
@@ -767,6 +837,7 @@ int cmd_nvmet(struct cli_opts *o, int argc, char **argv)
 		{ "trsvcid", required_argument, NULL, 's' },
 		{ "p2pmem", required_argument, NULL, 'P' },
 		{ "no-p2p", no_argument, NULL, 'N' },
+		{ "host", required_argument, NULL, 'H' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "watch", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
@@ -775,7 +846,7 @@ int cmd_nvmet(struct cli_opts *o, int argc, char **argv)
 	const struct cli_command cmd = {
 		.usage = nvmet_usage,
 		.longopts = longopts,
-		.shortopts = "t:a:s:nw:",
+		.shortopts = "t:a:s:H:nw:",
 		.opt = nvmet_opt,
 		.priv = &args,
 	};

@@ -22,6 +22,8 @@
 #define NVMET_MAX_NS		32
 #define NVMET_MAX_RDMA		16
 #define NVMET_MAX_PORTS		64
+#define NVMET_MAX_HOSTS		16
+#define NVMET_NQN_MAX		223	/* NVMF_NQN_SIZE - 1 */
 #define NVMET_WHY		3072
 
 /*
@@ -130,8 +132,10 @@ int nvmet_best_provider(const struct nvmet_env *env,
 
 /* nvmet_configfs.c */
 struct nvmet_subsys_state {
-	char nqn[224];
+	char nqn[NVMET_NQN_MAX + 1];
 	bool allow_any_host;
+	char hosts[NVMET_MAX_HOSTS][NVMET_NQN_MAX + 1];	/* allowed_hosts */
+	size_t nhosts;
 	struct nvmet_ns ns[NVMET_MAX_NS];
 	size_t nns;
 	struct nvmet_port ports[NVMET_MAX_PORTS];
@@ -152,13 +156,19 @@ int nvmet_subsys_list(const struct nvmet_env *env, char ***nqns, size_t *n);
  */
 int nvmet_port_find(const struct nvmet_env *env, struct nvmet_port *port);
 /**
- * nvmet_export() - write subsystem, namespaces, port and link; on any
- * failure undo what was written and explain (@why, with the kernel's log)
+ * nvmet_export() - write subsystem, host access, namespaces, port and link;
+ * @hosts: the host NQNs allowed to connect (hosts/ entries made where
+ * missing); none: any host.  On any failure undo what was written and
+ * explain (@why, with the kernel's log).
  */
 int nvmet_export(const struct nvmet_env *env, const char *nqn,
 		 struct nvmet_ns *ns, size_t nns, const struct nvmet_port *port,
-		 char *why, size_t len);
-/** nvmet_unexport() - the reverse; ports left serving nothing go too */
+		 const char *const *hosts, size_t nhosts, char *why, size_t len);
+/**
+ * nvmet_unexport() - the reverse; ports left serving nothing go too, and
+ * hosts/ entries no subsystem allows any more (unless they hold DH-HMAC-CHAP
+ * keys: configuration of their own)
+ */
 int nvmet_unexport(const struct nvmet_env *env, const char *nqn,
 		   char *why, size_t len);
 

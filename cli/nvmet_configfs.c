@@ -119,6 +119,11 @@ static int nsid_cmp(const void *a, const void *b)
 	return (x->nsid > y->nsid) - (x->nsid < y->nsid);
 }
 
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 static int port_id_cmp(const void *a, const void *b)
 {
 	const struct nvmet_port *x = a, *y = b;
@@ -138,6 +143,15 @@ int nvmet_subsys_read(const struct nvmet_env *env, const char *nqn,
 	memcpy(st->nqn, nqn, nlen);
 	snprintf(path, sizeof(path), "%s/subsystems/%s/attr_allow_any_host", env->cfs, nqn);
 	st->allow_any_host = cfs_read(path, v, sizeof(v)) && v[0] == '1';
+	snprintf(dir, sizeof(dir), "%s/subsystems/%s/allowed_hosts", env->cfs, nqn);
+	d = opendir(dir);
+	while (d && (e = readdir(d)) && st->nhosts < NVMET_MAX_HOSTS) {
+		if (e->d_name[0] != '.')
+			snprintf(st->hosts[st->nhosts++], sizeof(st->hosts[0]), "%s", e->d_name);
+	}
+	if (d)
+		closedir(d);
+	qsort(st->hosts, st->nhosts, sizeof(st->hosts[0]), str_cmp);
 
 	snprintf(dir, sizeof(dir), "%s/subsystems/%s/namespaces", env->cfs, nqn);
 	d = opendir(dir);
@@ -351,9 +365,37 @@ static int step_write(struct txn *t, const char *dir, const char *attr, const ch
 	return 0;
 }
 
+/*
+ * Only the hosts named may connect: allow_any_host off first (the kernel
+ * refuses an allowed_hosts link while it is on), then each host's hosts/
+ * entry (made if missing) linked into allowed_hosts.
+ */
+static int export_hosts(struct txn *t, const char *sub, const char *const *hosts,
+			size_t nhosts, char *why, size_t len)
+{
+	char hdir[PATH_MAX + 300], link[PATH_MAX + 600];
+	struct stat st;
+	size_t i;
+	int err = step_write(t, sub, "attr_allow_any_host", nhosts ? "0" : "1", why, len);
+
+	for (i = 0; !err && i < nhosts; i++) {
+		snprintf(hdir, sizeof(hdir), "%s/hosts/%s", t->env->cfs, hosts[i]);
+		if (stat(hdir, &st) != 0)
+			err = step_mkdir(t, hdir, "creating the host entry", why, len);
+		if (err)
+			break;
+		snprintf(link, sizeof(link), "%s/allowed_hosts/%s", sub, hosts[i]);
+		if (symlink(hdir, link) != 0)
+			err = step_failed(t, -errno, "allowing the host", link, why, len);
+		else
+			txn_log(t, UNDO_UNLINK, link);
+	}
+	return err;
+}
+
 int nvmet_export(const struct nvmet_env *env, const char *nqn,
 		 struct nvmet_ns *ns, size_t nns, const struct nvmet_port *port,
-		 char *why, size_t len)
+		 const char *const *hosts, size_t nhosts, char *why, size_t len)
 {
 	char sub[PATH_MAX + 256], dir[PATH_MAX + 300], pdir[PATH_MAX + 64];
 	char link[PATH_MAX + 400], id[16];
@@ -369,7 +411,7 @@ int nvmet_export(const struct nvmet_env *env, const char *nqn,
 	snprintf(sub, sizeof(sub), "%s/subsystems/%s", env->cfs, nqn);
 	err = step_mkdir(t, sub, "creating the subsystem", why, len);
 	if (!err)
-		err = step_write(t, sub, "attr_allow_any_host", "1", why, len);
+		err = export_hosts(t, sub, hosts, nhosts, why, len);
 	for (i = 0; !err && i < nns; i++) {
 		snprintf(dir, sizeof(dir), "%s/namespaces/%u", sub, ns[i].nsid);
 		err = step_mkdir(t, dir, "creating a namespace", why, len);
@@ -426,6 +468,43 @@ static bool dir_empty(const char *path)
 		empty = e->d_name[0] == '.';
 	closedir(d);
 	return empty;
+}
+
+/* Some subsystem still allows @host. */
+static bool host_allowed_anywhere(const struct nvmet_env *env, const char *host)
+{
+	char path[PATH_MAX + 600];
+	char **nqns = NULL;
+	size_t n = 0, i;
+	struct stat st;
+	bool used = false;
+
+	if (nvmet_subsys_list(env, &nqns, &n))
+		return true;	/* cannot tell: keep it */
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/subsystems/%s/allowed_hosts/%s", env->cfs, nqns[i], host);
+		used |= lstat(path, &st) == 0;
+		free(nqns[i]);
+	}
+	free(nqns);
+	return used;
+}
+
+/*
+ * A hosts/ entry no subsystem allows any more goes, like a port serving
+ * nothing; one that holds DH-HMAC-CHAP keys is configuration of its own.
+ */
+static void host_drop_unused(const struct nvmet_env *env, const char *host)
+{
+	char hdir[PATH_MAX + 300], path[PATH_MAX + 400], key[256];
+
+	if (host_allowed_anywhere(env, host))
+		return;
+	snprintf(hdir, sizeof(hdir), "%s/hosts/%s", env->cfs, host);
+	snprintf(path, sizeof(path), "%s/dhchap_key", hdir);
+	if (cfs_read(path, key, sizeof(key)) && key[0])
+		return;
+	rmdir(hdir);
 }
 
 int nvmet_unexport(const struct nvmet_env *env, const char *nqn, char *why, size_t len)
@@ -490,7 +569,10 @@ int nvmet_unexport(const struct nvmet_env *env, const char *nqn, char *why, size
 	if (rmdir(sub) != 0) {
 		err = -errno;
 		snprintf(why, len, "removing the subsystem %s: %s", sub, strerror(errno));
+		goto out;
 	}
+	for (i = 0; i < st->nhosts; i++)
+		host_drop_unused(env, st->hosts[i]);
 out:
 	free(st);
 	return err;

@@ -72,7 +72,7 @@ _p2pmem()
 		bench) COMPREPLY=($(compgen -W "$common --length --bs --qd --provider --allocs
 			--repeat" -- "$cur")) ;;
 		nvmet) COMPREPLY=($(compgen -W "$common --transport --traddr --trsvcid --p2pmem
-			--no-p2p --dry-run --watch" -- "$cur")) ;;
+			--no-p2p --host --dry-run --watch" -- "$cur")) ;;
 		*) COMPREPLY=($(compgen -W "$common" -- "$cur")) ;;
 		esac
 		return

@@ -80,6 +80,16 @@ expect_exit 2 'no subsystem nqn.x in' -- fx nvmet nvmet status nqn.x
 T=nqn.2026-12.io.p2pmem:two-ports
 expect_exit 0 'through port 1: p2p memory from 0000:04:00.0: the closest published provider that RDMA device mlx5_0' -- fx nvmet nvmet status $T
 expect_exit 0 'through port 7: host memory: nvmet-tcp never uses p2p memory' -- fx nvmet nvmet status $T
+expect_exit 0 "^subsystem $T \(hosts nqn.2014-08.org.nvmexpress:uuid:a1, nqn.2014-08.org.nvmexpress:uuid:b0\)" -- fx nvmet nvmet status $T
+expect_exit 0 '"allow_any_host": false,[[:space:]]*"allowed_hosts": \[[[:space:]]*"nqn.2014-08.org.nvmexpress:uuid:a1",' -- bash -c "$(declare -f fx); fx nvmet nvmet status -o json $T | tr -d '\n'"
+expect_exit 0 '^subsystem nqn.2026-12.io.p2pmem:existing \(allow any host\)' -- fx nvmet nvmet status
+# --host: only the hosts named may connect
+H=nqn.2014-08.org.nvmexpress:uuid:0b5c6c5e-3d2a-4d57-9f0e-6f5b8a3c2d1a
+expect_exit 0 "^subsystem $Q: 1 namespace \(host $H\)" -- ex -n -a 192.168.5.1 --host $H $Q /dev/nvme0n1
+expect_exit 0 '"allow_any_host": false,[[:space:]]*"allowed_hosts": \[[[:space:]]*"nqn.h1",[[:space:]]*"nqn.h2"' -- bash -c "$(declare -f fx); fx nvmet nvmet export -n -o json -a 192.168.5.1 -H nqn.h1 -H nqn.h2 $Q /dev/nvme0n1 | tr -d '\n'"
+expect_exit 2 "--host 'a/b' is not a usable host NQN" -- ex -n -a 192.168.5.1 --host a/b $Q /dev/nvme0n1
+expect_exit 2 '--host nqn.h1 is given twice' -- ex -n -a 192.168.5.1 -H nqn.h1 -H nqn.h1 $Q /dev/nvme0n1
+expect_exit 2 'these options belong to export, not unexport' -- fx nvmet nvmet unexport --host nqn.h1 nqn.x
 expect_exit 0 '"port": 7,[[:space:]]*"memory": "host"' -- bash -c "$(declare -f fx); fx nvmet nvmet status -o json $T | tr -d '\n'"
 expect_exit 2 'no subsystem nqn.x in .*nothing to unexport' -- fx nvmet nvmet unexport nqn.x
 expect_exit 2 '--watch takes seconds' -- fx nvmet nvmet status --watch -1
@@ -96,6 +106,15 @@ rc=$?
 after=$(cd "$tmp/nvmet" && find . | sort | md5sum)
 if [ $rc -ne 2 ] || [ "$before" != "$after" ] || ! grep -q 'writing attr_allow_any_host=1 failed.*nothing is left of the export' <<<"$out"; then
 	echo "FAIL: failed export: exit $rc, tree changed: $([ "$before" != "$after" ] && echo yes || echo no): $out"
+	fails=$((fails + 1))
+fi
+# ... and with --host, the first write is allow_any_host=0
+out=$(P2PMEM_CPUINFO=$tmp/nvmet/cpuinfo P2PMEM_KALLSYMS=$tmp/nvmet/kallsyms P2PMEM_NETIFS=$tmp/nvmet/netifs \
+	"$P2PMEM_BIN" --sysfs-root "$tmp/nvmet" nvmet export -a 192.168.5.1 --host nqn.h1 $Q /dev/nvme0n1 2>&1)
+rc=$?
+after=$(cd "$tmp/nvmet" && find . | sort | md5sum)
+if [ $rc -ne 2 ] || [ "$before" != "$after" ] || ! grep -q 'writing attr_allow_any_host=0 failed.*nothing is left of the export' <<<"$out"; then
+	echo "FAIL: failed export with --host: exit $rc, tree changed: $([ "$before" != "$after" ] && echo yes || echo no): $out"
 	fails=$((fails + 1))
 fi
 rm -rf "$tmp"

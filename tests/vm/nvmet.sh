@@ -17,7 +17,8 @@
 #   as the kernel refuses it (EACCES: no attribute); --no-p2p exports over
 #   loop (6.12) or tcp on the loopback interface (6.1 has no nvme-loop) and
 #   the data goes through.
-# unexport leaves configfs as it was before each export.
+# unexport leaves configfs as it was before each export.  --host: the kernel
+# refuses a host not named (on every kernel), the named one does I/O.
 # rig: fabrics=switch kernels=debian-new,stock,stock61
 # shellcheck source=tests/vm/kmod-lib.sh
 . /tests/kmod-lib.sh
@@ -138,6 +139,28 @@ connect_io() {
 }
 
 snap /tmp/clean
+# Host access: with --host only that host may connect; the kernel refuses
+# another (its log says so), the allowed one does I/O, status names it, and
+# unexport removes the hosts/ entry it made.
+HA=nqn.2014-08.org.nvmexpress:uuid:0b5c6c5e-3d2a-4d57-9f0e-6f5b8a3c2d1a
+HB=nqn.2014-08.org.nvmexpress:uuid:7e1f4a2b-9c8d-4e6f-a1b2-c3d4e5f60718
+# shellcheck disable=SC2086 # $T is a word list
+expect 0 "\(host $HA\)" p2pmem nvmet export $T --no-p2p --host $HA $Q "$na"
+[ "$(cat $cfs/subsystems/$Q/attr_allow_any_host)" = 0 ] || fail "any host may connect after --host"
+[ -L "$cfs/subsystems/$Q/allowed_hosts/$HA" ] || fail "$HA is not in allowed_hosts"
+dmesg -c >/dev/null
+if echo "$connect,hostnqn=$HB,hostid=7e1f4a2b-9c8d-4e6f-a1b2-c3d4e5f60718" >/dev/nvme-fabrics 2>/dev/null; then
+	fail "a host that was not named connected"
+fi
+dmesg | grep -q "connect by host $HB for subsystem $Q not allowed" ||
+	fail "no kernel line refusing $HB: $(dmesg | tail -3)"
+connect_io "$connect,hostnqn=$HA,hostid=0b5c6c5e-3d2a-4d57-9f0e-6f5b8a3c2d1a"
+grep -A1 '"allowed_hosts": \[' /tmp/watch.json | grep -q "\"$HA\"" ||
+	fail "status does not name the allowed host: $(cat /tmp/watch.json)"
+expect 0 "unexported $Q" p2pmem nvmet unexport $Q
+same_as /tmp/clean "after unexporting the target limited to one host"
+say "--host: $HB refused by the kernel, $HA did I/O, hosts/ entry removed"
+
 # shellcheck disable=SC2086 # $T is a word list
 if rig_no_p2pdma; then
 	expect 1 'this kernel has no CONFIG_PCI_P2PDMA.*--no-p2p' p2pmem nvmet export $T $Q "$na"
