@@ -252,17 +252,23 @@ static const struct dma_buf_ops p2pmem_dmabuf_ops = {
 	.release = p2pmem_dmabuf_release,
 };
 
-/* A buffer over @kaddr (whose pages the caller holds for it); ERR_PTR. */
+/*
+ * A buffer over @kaddr.  The caller's page references (@kernel: its
+ * allocation) pass to the buffer, on failure too: they are dropped here.
+ */
 static struct dma_buf *p2pmem_dmabuf_new(struct p2pmem_dev *p, void *kaddr,
 					 size_t len, bool kernel)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
 	struct p2pmem_dmabuf *db;
 	struct dma_buf *dmabuf;
+	int ret;
 
 	db = kzalloc(sizeof(*db), GFP_KERNEL);
-	if (!db)
-		return ERR_PTR(-ENOMEM);
+	if (!db) {
+		ret = -ENOMEM;
+		goto drop_pages;
+	}
 	db->p = p;
 	db->kaddr = kaddr;
 	db->npages = len >> PAGE_SHIFT;
@@ -278,16 +284,35 @@ static struct dma_buf *p2pmem_dmabuf_new(struct p2pmem_dev *p, void *kaddr,
 	exp_info.priv = db;
 	dmabuf = dma_buf_export(&exp_info);
 	if (IS_ERR(dmabuf)) {
-		kfree(db);
-		return dmabuf;
+		ret = PTR_ERR(dmabuf);
+		goto free_db;
 	}
 	db->dmabuf = dmabuf;
 	get_device(&p->dev);
 	atomic_inc(&p->dmabufs_held);
+	/*
+	 * Listed only while online, under the lock that going offline takes:
+	 * a buffer made after revocation walked the list would never be
+	 * revoked, and removal would wait for its pages until the fd closed.
+	 */
 	mutex_lock(&p->lock);
+	if (!p2pmem_online(p)) {
+		mutex_unlock(&p->lock);
+		dma_buf_put(dmabuf);	/* release() drops pages and device */
+		return ERR_PTR(-ENODEV);
+	}
 	list_add_tail(&db->node, &p->dmabufs);
 	mutex_unlock(&p->lock);
 	return dmabuf;
+
+free_db:
+	kfree(db);
+drop_pages:
+	if (kernel)
+		p2pmem_free(p, kaddr, len);
+	else
+		p2pmem_put_range(kaddr, len >> PAGE_SHIFT);
+	return ERR_PTR(ret);
 }
 
 /**
@@ -315,10 +340,8 @@ int p2pmem_dmabuf_export_range(struct p2pmem_dev *p,
 	if (ret)
 		return ret;
 	dmabuf = p2pmem_dmabuf_new(p, kaddr, req->len, false);
-	if (IS_ERR(dmabuf)) {
-		p2pmem_put_range(kaddr, req->len >> PAGE_SHIFT);
+	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
-	}
 	/* From here on the buffer's release undoes everything. */
 	fd = dma_buf_fd(dmabuf, O_CLOEXEC);
 	if (fd < 0)
@@ -340,11 +363,10 @@ int p2pmem_dmabuf_export_range(struct p2pmem_dev *p,
  * Context: process context, may sleep.
  * Return: the buffer (the caller owns its reference: dma_buf_put()), or an
  * ERR_PTR: -ENOMEM (no memory in the pool, or a fatal signal while it was
- * cleared), -EINVAL.
+ * cleared), -ENODEV (the provider went offline meanwhile), -EINVAL.
  */
 struct dma_buf *p2pmem_dmabuf_alloc(struct p2pmem_dev *p, size_t size)
 {
-	struct dma_buf *dmabuf;
 	void *kaddr;
 
 	size = PAGE_ALIGN(size);
@@ -353,10 +375,7 @@ struct dma_buf *p2pmem_dmabuf_alloc(struct p2pmem_dev *p, size_t size)
 	kaddr = p2pmem_alloc(p, size);
 	if (!kaddr)
 		return ERR_PTR(-ENOMEM);
-	dmabuf = p2pmem_dmabuf_new(p, kaddr, size, true);
-	if (IS_ERR(dmabuf))
-		p2pmem_free(p, kaddr, size);
-	return dmabuf;
+	return p2pmem_dmabuf_new(p, kaddr, size, true);
 }
 EXPORT_SYMBOL_GPL(p2pmem_dmabuf_alloc);
 
