@@ -11,7 +11,8 @@
 #     which attaches with allow_peer2peer, maps, and has the engine write the
 #     pattern; the process reads it through its mapping, zeroes after it;
 #     and a kernel client's buffer (p2pmem_dmabuf_alloc): the engine writes
-#     the pattern, reads it back, and reads zeroes after it;
+#     the pattern, reads it back, and reads zeroes after it; on stock
+#     kernels also a mapping of nvme b's CMB (p2pmem.ko's provider);
 # (c) refusals, with errno and log line: an importer without peer2peer
 #     (EOPNOTSUPP), the engine on another root port of the q35 host bridge
 #     (EREMOTEIO, the rule's reason); the API refuses that engine too;
@@ -80,6 +81,21 @@ in_bar "${dma%% *}" || fail "kexport DMA address outside $mc's BAR2: $r"
 r=$(ctl "$edu1" "kexport 13 $mc")
 case "$r" in "kexport refused errno=121") ;; *) fail "kernel client export across root ports: $r" ;; esac
 [ "$(kattr "$p" stats/in_use)" = 0 ] || fail "$p: in_use $(kattr "$p" stats/in_use) after the imports"
+# ... and from a drive's CMB (p2pmem.ko's on stock kernels; upstream's on
+# 7.x): nvme b sits below sw0 beside edu0, and the CMB is MMIO in QEMU
+if rig_no_p2pdma; then
+	rig_pair
+	pb=$(kmod_provider "$b" nvme-cmb) || fail "no CMB provider for $b"
+	# shellcheck disable=SC2046 # start and end of b's BAR2
+	set -- $(sed -n 3p "$SYS_PCI/$b/resource")
+	dmabuf-edu -s 8K "/dev/$pb" "$edu0" 21 >/tmp/o 2>&1 || fail "import from $pb: $(cat /tmp/o)"
+	grep -q '^bytes ok' /tmp/o || fail "bytes through $pb: $(cat /tmp/o)"
+	dma=$(sed -n 's/^import ok dma=\([^ ]*\) len=8192$/\1/p' /tmp/o)
+	[ -n "$dma" ] && [ $((dma)) -ge $(($1)) ] && [ $((dma)) -le $(($2)) ] ||
+		fail "import DMA address '$dma' outside $b's BAR2 ($1-$2)"
+	[ "$(kattr "$pb" stats/in_use)" = 0 ] || fail "$pb: in_use $(kattr "$pb" stats/in_use) after the import"
+	say "$pb ($b's CMB): exported, imported by $edu0 at $dma, bytes read back through the mapping"
+fi
 
 # (c) refusals
 dmabuf-edu -n "/dev/$p" "$edu0" 7 >/tmp/o 2>&1
