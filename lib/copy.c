@@ -84,7 +84,7 @@ struct copy_job {
 	bool resume;		/* start from the journal's watermarks */
 	bool device;		/* copying by NVMe Copy inside the drive */
 	struct copy_device dev;
-	int refused;		/* the NVMe status of a Copy the drive refused */
+	int refused;		/* a refused Copy: NVMe status, or -errno of the kernel */
 	struct p2pmem_copy_job_stats st;
 };
 
@@ -884,20 +884,19 @@ static void device_copy_done(struct p2pmem_copy *c, struct copy_job *job,
 	}
 	if (s->off < job->hole)
 		job->hole = s->off;
-	if (res > 0 && copy_device_may_fall_back(res) &&
-	    !(c->opts.flags & P2PMEM_COPY_DEVICE_ONLY)) {
+	if (copy_device_may_fall_back(res) && !(c->opts.flags & P2PMEM_COPY_DEVICE_ONLY)) {
 		if (!job->refused)
 			job->refused = res;
 		return;
 	}
-	if (res > 0)
+	if (res > 0 || copy_device_may_fall_back(res))
 		copy_device_status(res, status, sizeof(status));
 	else
 		snprintf(status, sizeof(status), "%s", strerror(-res));
 	job_fail(job, res > 0 ? -EIO : res,
 		 "NVMe Copy of %s at offset %" PRIu64 " to %s at offset %" PRIu64 " failed: %s%s",
 		 job->src.name, job->src_off + s->off, job->dst.name, job->dst_off + s->off, status,
-		 res > 0 && copy_device_may_fall_back(res) ?
+		 copy_device_may_fall_back(res) ?
 		 "; without --via device the copy continues through memory" : "");
 }
 
@@ -989,9 +988,10 @@ static int slot_buffers(struct p2pmem_copy *c, struct copy_job *job, struct copy
 }
 
 /*
- * The drive refused a Copy with a status that says it will not do it
- * (not a media error): continue through memory from the watermark, as a
- * job that never tried. Chunks it did copy below the watermark stay.
+ * The drive refused a Copy with a status that says it will not do it (not
+ * a media error), or the kernel refused the passthrough: continue through
+ * memory from the watermark, as a job that never tried. Chunks it did copy
+ * below the watermark stay.
  */
 static void job_fall_back(struct p2pmem_copy *c, struct copy_job *job)
 {
@@ -1009,7 +1009,7 @@ static void job_fall_back(struct p2pmem_copy *c, struct copy_job *job)
 	if (!ret)
 		ret = probe_pool(c, job);
 	if (ret) {
-		job_fail(job, ret, "the drive refused NVMe Copy (%s), and memory cannot serve either: %s",
+		job_fail(job, ret, "NVMe Copy was refused (%s), and memory cannot serve either: %s",
 			 status, p2pmem_ctx_last_error(c->ctx));
 		return;
 	}
@@ -1018,7 +1018,7 @@ static void job_fall_back(struct p2pmem_copy *c, struct copy_job *job)
 		if (slot_buffers(c, job, &job->slots[i], i))
 			return;
 	snprintf(job->st.note, sizeof(job->st.note),
-		 "the drive refused NVMe Copy at byte %" PRIu64 " (%s): continued through memory",
+		 "NVMe Copy refused at byte %" PRIu64 " (%s): continued through memory",
 		 job->src_off + w, status);
 	job->next = w;
 	job->checkpoint = w < job->checkpoint ? w : job->checkpoint;

@@ -235,11 +235,22 @@ void copy_device_prep(const struct copy_device *d, struct io_uring_sqe *sqe,
 	memcpy(sqe->cmd, &cmd, sizeof(cmd));
 }
 
-/* An NVMe status in words: status code type and code as the spec names them. */
+/*
+ * A Copy's failure in words: an NVMe status with its type and code as the
+ * spec names them, or the kernel's refusal of the passthrough (-errno).
+ */
 void copy_device_status(int status, char *buf, size_t len)
 {
 	unsigned int sct = (unsigned int)status >> 8 & 7, sc = (unsigned int)status & 0xff;
 	const char *what = "";
+
+	if (status < 0) {
+		snprintf(buf, len, "the kernel refused NVMe passthrough: %s%s", strerror(-status),
+			 status == -EACCES || status == -EPERM ?
+			 " (without CAP_SYS_ADMIN a Copy passes only where the drive's Commands Supported and Effects log lists it)" :
+			 "");
+		return;
+	}
 
 	if (sct == 0 && sc == 0x01)
 		what = " (Invalid Command Opcode)";
@@ -259,12 +270,16 @@ void copy_device_status(int status, char *buf, size_t len)
 
 /*
  * Generic and command-specific statuses say the drive would not do this
- * Copy: moving the data through memory may still work. Media and path
- * errors would fail that too.
+ * Copy, and the kernel may refuse the passthrough itself (privilege: EACCES,
+ * EPERM; no io_uring passthrough: EOPNOTSUPP): moving the data through
+ * memory may still work. Media and path errors would fail that too, and
+ * any other errno says the I/O path itself failed.
  */
 bool copy_device_may_fall_back(int status)
 {
 	unsigned int sct = (unsigned int)status >> 8 & 7;
 
+	if (status < 0)
+		return status == -EACCES || status == -EPERM || status == -EOPNOTSUPP;
 	return status > 0 && (sct == 0 || sct == 1);
 }
