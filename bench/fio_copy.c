@@ -14,30 +14,50 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <linux/io_uring.h>
 
 #include "child_cpu.h"
 #include "fio_copy.h"
 
 extern char **environ;
 
-bool bench_fio_available(void)
+/*
+ * fio on PATH, and io_uring for its engine: where io_uring is refused
+ * (kernel.io_uring_disabled, a seccomp filter) fio cannot be the baseline,
+ * and that is no failure of the benchmark.  Else @why says what is missing.
+ */
+bool bench_fio_available(char *why, size_t len)
 {
 	const char *path = getenv("PATH");
 	char *dirs, *d, *save, file[4096];
+	struct io_uring_params params = { 0 };
 	bool found = false;
+	long fd;
 
-	if (!path || !(dirs = strdup(path)))
-		return false;
-	for (d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
-		snprintf(file, sizeof(file), "%s/fio", *d ? d : ".");
-		found = access(file, X_OK) == 0;
+	if (path && (dirs = strdup(path))) {
+		for (d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+			snprintf(file, sizeof(file), "%s/fio", *d ? d : ".");
+			found = access(file, X_OK) == 0;
+		}
+		free(dirs);
 	}
-	free(dirs);
-	return found;
+	if (!found) {
+		snprintf(why, len, "not installed, so no fio rows (apt-get install fio)");
+		return false;
+	}
+	fd = syscall(__NR_io_uring_setup, 1, &params);
+	if (fd < 0) {
+		snprintf(why, len, "its io_uring engine cannot run here (io_uring_setup: %s: kernel.io_uring_disabled, or a seccomp filter), so no fio rows",
+			 strerror(errno));
+		return false;
+	}
+	close((int)fd);
+	return true;
 }
 
 /* The runtime in ms of job @i's @dir ("read"/"write") from fio's JSON. */

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-bool bench_fio_available(void);
+bool bench_fio_available(char *why, size_t len);
 int bench_fio_copy(const char *src, const char *dst, uint64_t len, uint64_t bs, unsigned int qd,
 		   double *seconds, double *cpu, char *err, size_t errlen);
 

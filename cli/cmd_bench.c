@@ -160,6 +160,7 @@ static void run_engine(struct p2pmem_ctx *ctx, const char *src, const char *dst,
  * @r[0] and @r[1] get the medians (timings drift on a shared machine:
  * alternating spreads the drift over both).  Which of the two goes first
  * alternates too: the second of a pair finds the drives just written.
+ * An engine that fails keeps its error and runs no more; the other goes on.
  */
 static void run_pair(struct p2pmem_ctx *ctx, const char *src, const char *dst,
 		     const struct bench_args *a, struct p2pmem_provider *prov, struct result *r)
@@ -172,17 +173,19 @@ static void run_pair(struct p2pmem_ctx *ctx, const char *src, const char *dst,
 			int e = (int)(k & 1) ^ i;
 			struct result one = r[e];
 
+			if (r[e].error[0])
+				continue;
 			run_engine(ctx, src, dst, a, e ? NULL : prov,
 				   e ? P2PMEM_COPY_HOST_ONLY : P2PMEM_COPY_NO_DEVICE, &one);
-			if (one.error[0]) {
+			if (one.error[0])
 				snprintf(r[e].error, sizeof(r[e].error), "%s", one.error);
-				return;
-			}
 			rate[e][k] = one.mib_s;
 			cpu[e][k] = one.cpu_per_gib;
 		}
 	}
 	for (int e = 0; e < 2; e++) {
+		if (r[e].error[0])
+			continue;
 		r[e].mib_s = median(rate[e], a->repeat);
 		r[e].cpu_per_gib = median(cpu[e], a->repeat);
 	}
@@ -415,7 +418,8 @@ int cmd_bench(struct cli_opts *o, int argc, char **argv)
 	const char *src, *dst, *where = "";
 	char alloc_err[256] = "";
 	double pool_us = -1, mmap_us = -1;
-	bool fio = bench_fio_available();
+	char fio_why[256] = "";
+	bool fio = bench_fio_available(fio_why, sizeof(fio_why));
 	struct ratio ratio[MAX_LIST * (MAX_LIST + 2) + 1];	/* see ratios() */
 	size_t nratio = 0;
 	size_t i, j, n = 0;
@@ -507,6 +511,7 @@ int cmd_bench(struct cli_opts *o, int argc, char **argv)
 		json_object_object_add(root, "p2p_memory", json_object_new_string(where));
 		json_object_object_add(root, "length", json_object_new_uint64(a.length));
 		json_object_object_add(root, "repeat", json_object_new_uint64(a.repeat));
+		json_object_object_add(root, "fio", fio ? NULL : json_object_new_string(fio_why));
 		for (i = 0; i < n; i++) {
 			json_object *r = json_object_new_object();
 
@@ -554,7 +559,7 @@ int cmd_bench(struct cli_opts *o, int argc, char **argv)
 		for (i = 0; i < nratio; i++)
 			printf("ratio %-36s %6.2fx\n", ratio[i].what, ratio[i].value);
 		if (!fio)
-			printf("fio: not installed, so no fio rows (apt-get install fio)\n");
+			printf("fio: %s\n", fio_why);
 		if (pool_us >= 0 && mmap_us >= 0)
 			printf("allocation of 64 KiB: pool %.2f us, one mapping each %.2f us (%.0fx)\n",
 			       pool_us, mmap_us, pool_us > 0 ? mmap_us / pool_us : 0);

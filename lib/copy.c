@@ -23,6 +23,11 @@
  * memory is registered only where the provider tells revocation through
  * poll() (p2pmem.ko); the ring watches it and the job stops right away,
  * as it does on the EFAULT that unregistered I/O gets.
+ *
+ * Where io_uring is refused (kernel.io_uring_disabled, a seccomp filter),
+ * the same SQEs are carried out one at a time by plain system calls
+ * (copy_sync.c) and their results queued as completions: the same engine,
+ * one I/O in flight.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -102,6 +107,14 @@ struct p2pmem_copy {
 	volatile sig_atomic_t cancel;
 	struct io_uring ring;
 	bool fixed;		/* the slots' buffers are registered */
+	/* without io_uring: the SQE being prepared, and completions to handle */
+	bool sync;
+	struct io_uring_sqe sync_sqe[2];	/* room for an SQE128 */
+	struct sync_done {
+		uintptr_t data;
+		int res;
+	} *done_q;
+	size_t q_head, q_tail, q_size;
 	char jdir[512];		/* where journals live */
 	uint64_t total, done;
 	struct phase_clock phase[2];	/* P2PMEM_COPY_PHASE_* */
@@ -602,13 +615,30 @@ err_free:
 
 static struct io_uring_sqe *get_sqe(struct p2pmem_copy *c)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ring);
+	struct io_uring_sqe *sqe;
 
+	if (c->sync) {
+		memset(c->sync_sqe, 0, sizeof(c->sync_sqe));
+		return c->sync_sqe;
+	}
+	sqe = io_uring_get_sqe(&c->ring);
 	if (!sqe) {
 		io_uring_submit(&c->ring);
 		sqe = io_uring_get_sqe(&c->ring);
 	}
 	return sqe;
+}
+
+/* Without io_uring the prepared SQE runs now; its result waits its turn. */
+static void sqe_ready(struct p2pmem_copy *c)
+{
+	struct sync_done *d;
+
+	if (!c->sync)
+		return;
+	d = &c->done_q[c->q_tail++ % c->q_size];
+	d->res = copy_sync_exec(c->sync_sqe);
+	d->data = (uintptr_t)c->sync_sqe[0].user_data;
 }
 
 static int submit_read(struct p2pmem_copy *c, struct copy_slot *s, unsigned int tag)
@@ -640,6 +670,7 @@ static int submit_read(struct p2pmem_copy *c, struct copy_slot *s, unsigned int 
 	io_uring_sqe_set_data(sqe, (void *)((uintptr_t)s | tag));
 	s->pending++;
 	job->st.ops++;
+	sqe_ready(c);
 	return 0;
 }
 
@@ -660,6 +691,7 @@ static int submit_write(struct p2pmem_copy *c, struct copy_slot *s)
 	io_uring_sqe_set_data(sqe, s);
 	s->pending++;
 	job->st.ops++;
+	sqe_ready(c);
 	return 0;
 }
 
@@ -675,6 +707,7 @@ static int submit_device_copy(struct p2pmem_copy *c, struct copy_slot *s)
 	io_uring_sqe_set_data(sqe, s);
 	s->pending++;
 	job->st.ops++;
+	sqe_ready(c);
 	return 0;
 }
 
@@ -900,13 +933,12 @@ static void device_copy_done(struct p2pmem_copy *c, struct copy_job *job,
 		 "; without --via device the copy continues through memory" : "");
 }
 
-static void handle_cqe(struct p2pmem_copy *c, struct io_uring_cqe *cqe)
+/* One completion: @data as the SQE carried it, @res as its CQE's. */
+static void handle_completion(struct p2pmem_copy *c, uintptr_t data, int res)
 {
-	uintptr_t data = (uintptr_t)io_uring_cqe_get_data(cqe);
 	struct copy_slot *s = (struct copy_slot *)(data & ~(uintptr_t)(TAG_DST | TAG_WATCH));
 	unsigned int tag = (unsigned int)(data & TAG_DST);
 	struct copy_job *job;
-	int res = cqe->res;
 
 	if (data & TAG_WATCH) {
 		job_revoked((struct copy_job *)(data & ~(uintptr_t)TAG_WATCH), res);
@@ -1171,6 +1203,57 @@ static void register_buffers(struct p2pmem_copy *c)
 	}
 }
 
+/*
+ * No io_uring here: run the engine's SQEs one at a time (copy_sync.c), and
+ * say so in every job's note.  Nothing watches a provider's revocation:
+ * unregistered I/O into a revoked mapping fails with EFAULT, and
+ * sync_reap() polls the providers between I/Os.
+ */
+static int sync_begin(struct p2pmem_copy *c, unsigned int entries, int why)
+{
+	size_t i, n;
+
+	c->q_size = entries + 8;
+	c->done_q = calloc(c->q_size, sizeof(*c->done_q));
+	if (!c->done_q) {
+		p2pmem_set_error(c->ctx, "out of memory");
+		return -ENOMEM;
+	}
+	c->q_head = c->q_tail = 0;
+	c->sync = true;
+	for (i = 0; i < c->njobs; i++) {
+		struct p2pmem_copy_job_stats *st = &c->jobs[i]->st;
+
+		n = strlen(st->note);
+		snprintf(st->note + n, sizeof(st->note) - n,
+			 "%sio_uring refused (%s: kernel.io_uring_disabled, or a seccomp filter): one I/O at a time",
+			 n ? "; " : "", strerror(why));
+	}
+	return 0;
+}
+
+/* Handle what the synchronous I/Os left, and look for revocation. */
+static void sync_reap(struct p2pmem_copy *c)
+{
+	size_t i;
+
+	while (c->q_head != c->q_tail) {
+		struct sync_done d = c->done_q[c->q_head++ % c->q_size];
+
+		handle_completion(c, d.data, d.res);	/* may queue more */
+	}
+	for (i = 0; i < c->njobs; i++) {
+		struct copy_job *job = c->jobs[i];
+		struct pollfd pfd = { .events = POLLHUP | POLLERR };
+
+		if (job->phase != PHASE_COPY || job->device || !p2pmem_pool_provider(job->pool))
+			continue;
+		pfd.fd = p2pmem_pool_watch_fd(job->pool);
+		if (pfd.fd >= 0 && poll(&pfd, 1, 0) == 1)
+			job_revoked(job, pfd.revents);
+	}
+}
+
 static double cpu_now(void)
 {
 	struct rusage ru;
@@ -1204,12 +1287,16 @@ int p2pmem_copy_run(struct p2pmem_copy *c)
 	if (ret == -EINVAL)	/* kernels before 6.1 */
 		ret = io_uring_queue_init(entries < 8 ? 8 : entries, &c->ring,
 					  setup & (IORING_SETUP_SQE128 | IORING_SETUP_CQE32));
-	if (ret) {
-		p2pmem_set_error(c->ctx, "cannot set up io_uring: %s%s", strerror(-ret),
-				 ret == -ENOSYS || ret == -EPERM ? " (io_uring disabled in this kernel?)" : "");
-		return ret;
+	if (ret && copy_sync_wanted(ret)) {
+		ret = sync_begin(c, entries, -ret);
+	} else if (ret) {
+		p2pmem_set_error(c->ctx, "cannot set up io_uring: %s", strerror(-ret));
+		goto out_error;
 	}
-	register_buffers(c);
+	if (ret)
+		goto out_error;
+	if (!c->sync)
+		register_buffers(c);
 	/* Time the data movement only: buffer setup is the pool's cost. */
 	wall0 = c->t0 = now(CLOCK_MONOTONIC);
 	cpu0 = cpu_now();
@@ -1240,6 +1327,10 @@ int p2pmem_copy_run(struct p2pmem_copy *c)
 		}
 		if (!active)
 			break;
+		if (c->sync) {
+			sync_reap(c);
+			continue;
+		}
 		ret = io_uring_submit_and_wait(&c->ring, 1);
 		if (ret < 0 && ret != -EINTR) {
 			p2pmem_set_error(c->ctx, "io_uring failed: %s", strerror(-ret));
@@ -1247,12 +1338,17 @@ int p2pmem_copy_run(struct p2pmem_copy *c)
 		}
 		ret = 0;
 		io_uring_for_each_cqe(&c->ring, head, cqe) {
-			handle_cqe(c, cqe);
+			handle_completion(c, (uintptr_t)io_uring_cqe_get_data(cqe), cqe->res);
 			seen++;
 		}
 		io_uring_cq_advance(&c->ring, seen);
 	}
-	io_uring_queue_exit(&c->ring);
+	if (c->sync) {
+		free(c->done_q);
+		c->done_q = NULL;
+	} else {
+		io_uring_queue_exit(&c->ring);
+	}
 
 out_error:
 	c->wall = now(CLOCK_MONOTONIC) - wall0;

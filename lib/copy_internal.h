@@ -88,6 +88,10 @@ void copy_device_prep(const struct copy_device *d, struct io_uring_sqe *sqe,
 void copy_device_status(int status, char *buf, size_t len);
 bool copy_device_may_fall_back(int status);
 
+/* copy_sync.c: the engine without io_uring */
+bool copy_sync_wanted(int ring_err);
+int copy_sync_exec(const struct io_uring_sqe *sqe);
+
 /**
  * struct copy_journal - where a job stands, on disk, for --resume
  * @path: the journal file
