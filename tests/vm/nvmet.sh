@@ -27,6 +27,8 @@ need_p2pmem
 # shellcheck disable=SC2154 # na, b: set by rig_pair
 rig_pair
 mc=$(kmod_memcard) || fail "no memory card"
+# as the boot left it: not a provider (an earlier test may have made it one)
+kmod_unload
 Q=nqn.2026-12.io.p2pmem:rig
 cfs=/sys/kernel/config/nvmet
 
