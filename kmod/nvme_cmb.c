@@ -16,7 +16,13 @@
  * is cancelled and retried once the controller is back; if it moves data
  * between the drive and its own CMB and CMBMSC is 0 by then, the drive
  * misses its own CMB (QEMU even completes it successfully with wrong data).
- * The driver gives us no hook, so a watcher thread per CMB polls the
+ * The driver gives us no hook, so we take one: a kprobe on nvme_enable_ctrl(),
+ * which the nvme driver calls in every reset (and probe) after
+ * nvme_map_cmb() and before the controller runs a command (6.1 to 6.12),
+ * re-arms every CMB of ours whose CMBMSC is not what we wrote, in the reset
+ * worker itself: no request can reach a disarmed CMB.  Where kprobes are
+ * not to be had (CONFIG_KPROBES off, or the symbol missing), a watcher
+ * thread per CMB is all there is; it runs in any case and polls the
  * registers:
  *  - watching: CMBMSC must hold what we wrote, and the controller must be
  *    enabled and ready (CC.EN, CSTS.RDY: a reset drops them before it
@@ -49,6 +55,7 @@
 #include <linux/freezer.h>
 #include <linux/io-64-nonatomic-hi-lo.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/nvme.h>
 #include <linux/kthread.h>
@@ -84,10 +91,13 @@ struct p2pmem_cmb {
 	wait_queue_head_t wq;		/* the watcher naps here */
 	bool hurry;			/* memory went out: poll fast now */
 	struct work_struct offline;
+	atomic_t hook_rearms;		/* by the reset hook, not yet logged */
 };
 
 /* Serializes arming and removal; taken inside the PCI device lock. */
 static DEFINE_MUTEX(p2pmem_cmb_lock);
+/* The list, for the reset hook too: changed under both locks. */
+static DEFINE_SPINLOCK(p2pmem_cmb_list_lock);
 static LIST_HEAD(p2pmem_cmbs);
 static void p2pmem_cmb_rescan(struct work_struct *work);
 static DECLARE_DELAYED_WORK(p2pmem_cmb_rescan_work, p2pmem_cmb_rescan);
@@ -122,6 +132,93 @@ static bool p2pmem_cmb_intact(struct p2pmem_cmb *cmb)
 	if (!p2pmem_cmb_ready(cmb->regs))
 		return false;
 	return !cmb->armed || lo_hi_readq(cmb->regs + NVME_REG_CMBMSC) == cmb->armed;
+}
+
+#ifdef CONFIG_KPROBES
+/*
+ * The reset hook: the nvme driver is about to enable a controller, after
+ * nvme_map_cmb() wrote CMBMSC = 0.  We do not know which controller (the
+ * argument is the driver's private structure), so every CMB of ours whose
+ * CMBMSC differs from our arming gets it back; that is what nvme_map_cmb()
+ * itself writes first, on a disabled controller.  Atomic context: MMIO and
+ * a spinlock only; the watcher logs what the hook did.
+ */
+static int p2pmem_cmb_reset_hook(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct p2pmem_cmb *cmb;
+	unsigned long flags;
+	u64 msc;
+
+	spin_lock_irqsave(&p2pmem_cmb_list_lock, flags);
+	list_for_each_entry(cmb, &p2pmem_cmbs, node) {
+		if (!cmb->armed)
+			continue;
+		msc = lo_hi_readq(cmb->regs + NVME_REG_CMBMSC);
+		if (msc != cmb->armed && msc != ~0ULL) {
+			hi_lo_writeq(cmb->armed, cmb->regs + NVME_REG_CMBMSC);
+			atomic_inc(&cmb->hook_rearms);
+		}
+	}
+	spin_unlock_irqrestore(&p2pmem_cmb_list_lock, flags);
+	return 0;
+}
+
+static struct kprobe p2pmem_cmb_kp;
+static bool p2pmem_cmb_kp_on;
+
+/*
+ * Take the hook (again: it is gone when nvme_core was unloaded since).
+ * Process context, no lock of ours held; the rescan work serializes it.
+ */
+static void p2pmem_cmb_hook_get(void)
+{
+	int ret;
+
+	if (p2pmem_cmb_kp_on && !kprobe_gone(&p2pmem_cmb_kp))
+		return;
+	if (p2pmem_cmb_kp_on)
+		unregister_kprobe(&p2pmem_cmb_kp);
+	p2pmem_cmb_kp = (struct kprobe) {
+		.symbol_name = "nvme_enable_ctrl",
+		.pre_handler = p2pmem_cmb_reset_hook,
+	};
+	ret = register_kprobe(&p2pmem_cmb_kp);
+	p2pmem_cmb_kp_on = !ret;
+	if (ret)
+		pr_warn("no controller reset hook (kprobe on nvme_enable_ctrl: %d): after a reset only the watcher re-arms a CMB, which requests retried at once can miss\n",
+			ret);
+}
+
+static void p2pmem_cmb_hook_put(void)
+{
+	if (p2pmem_cmb_kp_on)
+		unregister_kprobe(&p2pmem_cmb_kp);
+	p2pmem_cmb_kp_on = false;
+}
+#else
+static void p2pmem_cmb_hook_get(void)
+{
+	pr_info_once("no controller reset hook (CONFIG_KPROBES off): after a reset only the watcher re-arms a CMB, which requests retried at once can miss\n");
+}
+
+static void p2pmem_cmb_hook_put(void)
+{
+}
+#endif
+
+/*
+ * Did the hook re-arm this CMB since the last call?  Then the controller
+ * was reset, though CMBMSC reads as we left it: the watcher handles it as
+ * a reset it saw itself.  Logged here, out of the hook's atomic context.
+ */
+static bool p2pmem_cmb_hook_report(struct p2pmem_cmb *cmb)
+{
+	int n = atomic_xchg(&cmb->hook_rearms, 0);
+
+	if (n)
+		pci_info(cmb->pdev, "p2pmem: CMBMSC re-armed by the reset hook before the controller was enabled (%lld bytes in use)\n",
+			 (long long)atomic64_read(&cmb->p->stats.in_use));
+	return n;
 }
 
 /*
@@ -200,6 +297,7 @@ static void p2pmem_cmb_guard(struct p2pmem_cmb *cmb)
 		ready = p2pmem_cmb_ready(cmb->regs);
 		if (!ready)
 			fast_until = jiffies + HZ;
+		p2pmem_cmb_hook_report(cmb);
 		msc = lo_hi_readq(cmb->regs + NVME_REG_CMBMSC);
 		if (cmb->armed && msc != cmb->armed) {
 			hi_lo_writeq(cmb->armed, cmb->regs + NVME_REG_CMBMSC);
@@ -255,6 +353,8 @@ static bool p2pmem_cmb_restore(struct p2pmem_cmb *cmb)
 	struct p2pmem_dev *p = cmb->p;
 	bool was_online, ok = false;
 
+	/* The reset this restores: the hook's part of it is told now. */
+	p2pmem_cmb_hook_report(cmb);
 	mutex_lock(&p->lock);
 	was_online = p2pmem_online(p);
 	if (!p->removing && !atomic64_read(&p->stats.in_use)) {
@@ -289,6 +389,8 @@ static int p2pmem_cmb_watch(void *data)
 
 	set_freezable();
 	while (!kthread_should_stop()) {
+		bool reset = p2pmem_cmb_hook_report(cmb);
+
 		if (!p2pmem_online(p)) {
 			/* After a reset under load (or during removal). */
 			if (atomic64_read(&p->stats.in_use))
@@ -298,7 +400,7 @@ static int p2pmem_cmb_watch(void *data)
 				p2pmem_cmb_nap(cmb, 100000);
 			continue;
 		}
-		if (p2pmem_cmb_intact(cmb)) {
+		if (!reset && p2pmem_cmb_intact(cmb)) {
 			if (atomic64_read(&p->stats.in_use))
 				p2pmem_cmb_nap(cmb, 1000);
 			else
@@ -310,7 +412,8 @@ static int p2pmem_cmb_watch(void *data)
 		csts = readl(cmb->regs + NVME_REG_CSTS);
 		msc = lo_hi_readq(cmb->regs + NVME_REG_CMBMSC);
 		if (!atomic64_read(&p->stats.in_use)) {
-			pci_info(cmb->pdev, "p2pmem: CMB disabled (CC %#x, CSTS %#x, CMBMSC %#llx), nothing allocated: reset?\n",
+			pci_info(cmb->pdev, "p2pmem: %s (CC %#x, CSTS %#x, CMBMSC %#llx), nothing allocated\n",
+				 reset ? "controller reset" : "CMB disabled: reset?",
 				 cc, csts, msc);
 			if (p2pmem_cmb_wait_ready(cmb, 10000) &&
 			    p2pmem_cmb_restore(cmb))
@@ -318,8 +421,10 @@ static int p2pmem_cmb_watch(void *data)
 			if (kthread_should_stop())
 				break;
 		}
-		pci_warn(cmb->pdev, "p2pmem: CMB no longer usable (CC %#x, CSTS %#x, CMBMSC %#llx, ours %#llx): reset?\n",
-			 cc, csts, msc, cmb->armed);
+		pci_warn(cmb->pdev, "p2pmem: %s (CC %#x, CSTS %#x, CMBMSC %#llx, ours %#llx) with %lld bytes in use\n",
+			 reset ? "controller reset" : "CMB no longer usable: reset?",
+			 cc, csts, msc, cmb->armed,
+			 (long long)atomic64_read(&p->stats.in_use));
 		schedule_work(&cmb->offline);
 		p2pmem_cmb_guard(cmb);
 		/* Offline before restoring: the work item must not undo that. */
@@ -446,7 +551,9 @@ static int p2pmem_cmb_add(struct pci_dev *pdev)
 		ret = PTR_ERR(cmb->watcher);
 		goto remove_provider;
 	}
+	spin_lock_irq(&p2pmem_cmb_list_lock);
 	list_add_tail(&cmb->node, &p2pmem_cmbs);
+	spin_unlock_irq(&p2pmem_cmb_list_lock);
 	return 0;
 
 remove_provider:
@@ -491,7 +598,7 @@ static void p2pmem_cmb_del(struct p2pmem_cmb *cmb)
 static void p2pmem_cmb_rescan(struct work_struct *work)
 {
 	struct pci_dev *pdev = NULL;
-	bool again = false;
+	bool again = false, nvme = false;
 	int ret;
 
 	while ((pdev = pci_get_class(PCI_CLASS_STORAGE_EXPRESS, pdev))) {
@@ -502,9 +609,17 @@ static void p2pmem_cmb_rescan(struct work_struct *work)
 			mutex_unlock(&p2pmem_cmb_lock);
 			if (ret == -EAGAIN)
 				again = true;
+			nvme = true;
 		}
 		device_unlock(&pdev->dev);
 	}
+	/*
+	 * A bound driver means nvme_core is loaded.  Outside the device lock
+	 * (registering waits for the text patching); the watcher alone guards
+	 * a new provider until then.
+	 */
+	if (nvme)
+		p2pmem_cmb_hook_get();
 	if (again && p2pmem_cmb_retries++ < P2PMEM_CMB_RETRIES)
 		schedule_delayed_work(&p2pmem_cmb_rescan_work,
 				      msecs_to_jiffies(P2PMEM_CMB_RETRY_MS));
@@ -535,7 +650,9 @@ void p2pmem_cmb_unbind(struct pci_dev *pdev)
 	list_for_each_entry(cmb, &p2pmem_cmbs, node) {
 		if (cmb->pdev == pdev) {
 			found = cmb;
+			spin_lock_irq(&p2pmem_cmb_list_lock);
 			list_del(&cmb->node);
+			spin_unlock_irq(&p2pmem_cmb_list_lock);
 			break;
 		}
 	}
@@ -576,4 +693,5 @@ void p2pmem_cmb_exit(void)
 		device_unlock(&pdev->dev);
 		pci_dev_put(pdev);
 	}
+	p2pmem_cmb_hook_put();
 }

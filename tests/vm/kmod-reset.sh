@@ -5,7 +5,9 @@
 # fresh buffer still reads zero).  With a copy loop running through
 # the CMB of nvme b (a -> CMB(b) -> b, each chunk verified on b afterwards):
 # the provider goes offline (state, kernel log), the loop stops with an error
-# or SIGBUS, no chunk reported written is wrong on b, the drive itself works
+# or SIGBUS, no chunk reported written is wrong on b (where the kernel has
+# kprobes, the reset hook re-armed CMBMSC before the controller was enabled,
+# and says so), the drive itself works
 # after the reset, and once every page is back the provider is online again
 # by itself (CMB re-armed, memory cleared again): a copy through it works.
 # A function-level reset (sysfs reset) of the idle drive: online again.  And
@@ -19,6 +21,21 @@ rig_pair
 kmod_load
 pb=$(kmod_wait_provider "$b" nvme-cmb) || fail "no CMB provider for $b"
 cb=$(rig_nvme_ctrl "$b") || fail "no controller for $b"
+# The reset hook (a kprobe on nvme_enable_ctrl) wherever the kernel has
+# kprobes (Debian's; not the debug kernel): it re-arms CMBMSC in the reset
+# itself, before the controller runs a command.
+hook=
+if grep -q ' register_kprobe$' /proc/kallsyms; then
+	grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs none /sys/kernel/debug
+	i=0	# registered right after the providers are made
+	while ! grep -q 'nvme_enable_ctrl' /sys/kernel/debug/kprobes/list && [ $i -lt 20 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	grep -q 'nvme_enable_ctrl' /sys/kernel/debug/kprobes/list ||
+		fail "no reset hook on nvme_enable_ctrl: $(cat /sys/kernel/debug/kprobes/list; dmesg | grep 'reset hook')"
+	hook=1
+fi
 
 # 1. Nothing allocated: re-armed, still online.
 dmesg -c >/dev/null
@@ -47,6 +64,8 @@ cat /tmp/loop.out
 grep -q 'stopped after\|SIGBUS after' /tmp/loop.out || fail "the loop did not stop"
 dmesg | grep -E 'p2pmem' | sed 's/^\[[^]]*\] /  log: /'
 dmesg | grep -q "$pb: offline: NVMe controller reset disabled its CMB" || fail "no offline message"
+[ -z "$hook" ] || dmesg | grep -q 'CMBMSC re-armed by the reset hook before the controller was enabled ([1-9][0-9]* bytes in use)' ||
+	fail "the reset hook did not re-arm the CMB while memory was in use"
 # Every page is back: the provider returns by itself.
 kmod_wait_state "$pb" online 10 "its pages came back"
 dmesg | grep -q "$pb is online again" || fail "no log line for $pb coming back"
