@@ -225,7 +225,19 @@ grep -q '"memory": "host"' /tmp/watch.json || fail "status does not predict host
 grep -A6 "\"provider\": \"$b\"" /tmp/watch.json | grep -q '"moved": false' ||
 	fail "the provider's available moved (or was not watched): $(cat /tmp/watch.json)"
 grep -q '"p2p_in_use": false' /tmp/watch.json || fail "status says p2p memory was in use"
+# A second port (tcp, made by hand as an admin would): status judges the
+# namespace through each port; unexport removes the port it leaves empty.
+rig_modprobe nvmet-tcp || fail "cannot load nvmet-tcp"
+ip link set lo up
+tp=$cfs/ports/9
+mkdir $tp && echo tcp >$tp/addr_trtype && echo ipv4 >$tp/addr_adrfam &&
+	echo 127.0.0.1 >$tp/addr_traddr && echo 4430 >$tp/addr_trsvcid &&
+	ln -s "$cfs/subsystems/$Q" "$tp/subsystems/$Q" || fail "cannot make a tcp port by hand"
+expect 0 "through port 9: host memory: nvmet-tcp never uses p2p memory" p2pmem nvmet status $Q
+grep -q "through port $port: host memory: nvmet-loop never uses p2p memory" /tmp/o ||
+	fail "status does not judge the loop port $port: $(cat /tmp/o)"
 expect 0 "unexported $Q" p2pmem nvmet unexport $Q
+[ ! -e $tp ] || fail "unexport left port 9, which serves nothing now"
 same_as /tmp/clean "after unexporting the loop target"
 
 # rxe: software RDMA on a dummy interface, nvmet-rdma and nvme-rdma.
